@@ -1,0 +1,1 @@
+"""pipbench: a workbench for Performance Improvement Plans."""

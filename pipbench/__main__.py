@@ -1,0 +1,7 @@
+"""``python -m pipbench`` runs the CLI."""
+
+import sys
+
+from pipbench.cli import main
+
+sys.exit(main())

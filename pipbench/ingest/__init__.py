@@ -1,0 +1,31 @@
+"""Ingest telemetry exports into a dataset.
+
+Readers are plug-ins behind one registry (:mod:`pipbench.ingest.registry`); the pipeline
+(:mod:`pipbench.ingest.pipeline`) sniffs the format from content, applies the shared rules
+(:mod:`pipbench.ingest.normalize`) and writes atomically.
+"""
+
+from pipbench.ingest.pipeline import IngestReport, ingest, ingest_file, sniff_format
+from pipbench.ingest.registry import (
+    ReadContext,
+    ReadResult,
+    Skip,
+    get_reader,
+    reader_names,
+    readers,
+    register_reader,
+)
+
+__all__ = [
+    "IngestReport",
+    "ReadContext",
+    "ReadResult",
+    "Skip",
+    "get_reader",
+    "ingest",
+    "ingest_file",
+    "reader_names",
+    "readers",
+    "register_reader",
+    "sniff_format",
+]

@@ -1,0 +1,5 @@
+"""Imports every built-in reader so that it registers itself (explicit list)."""
+
+from pipbench.ingest import (  # noqa: F401
+    prometheus_json,
+)

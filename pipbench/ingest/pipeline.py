@@ -1,0 +1,244 @@
+"""Ingest files into a dataset: sniff, read, apply the shared rules, write atomically.
+
+Examples
+--------
+>>> import json, tempfile, pathlib
+>>> from pipbench.ingest import ingest
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> body = {"status": "success", "data": {"resultType": "vector", "result": [
+...     {"metric": {"__name__": "up", "job": "api"}, "value": [1767225600, "1"]}]}}
+>>> _ = (d / "up.json").write_text(json.dumps(body))
+>>> [r.samples for r in ingest([d / "up.json"], d / "ds")]
+[1]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipbench.dataset import Dataset, open_dataset
+from pipbench.errors import InputError, UnknownFormatError
+from pipbench.ingest.normalize import finalize_events, finalize_samples, parse_timestamps
+from pipbench.ingest.registry import ReadContext, Reader, ReadResult, Skip, get_reader, readers
+
+__all__ = ["IngestReport", "ingest", "ingest_file", "sniff_format"]
+
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one file contributed (the ``--json`` output of ``pipbench ingest``)."""
+
+    file: str
+    format: str
+    series: int
+    samples: int
+    events: int
+    annotations: int
+    t_min: str | None
+    t_max: str | None
+    skipped: list[Skip] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    time_of_ingest_used: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with the documented keys."""
+        return {
+            "file": self.file,
+            "format": self.format,
+            "series": self.series,
+            "samples": self.samples,
+            "events": self.events,
+            "annotations": self.annotations,
+            "t_min": self.t_min,
+            "t_max": self.t_max,
+            "skipped": [s.as_dict() for s in self.skipped],
+            "notes": list(self.notes),
+            "time_of_ingest_used": self.time_of_ingest_used,
+        }
+
+
+def sniff_format(path: str | os.PathLike[str], head: bytes | None = None) -> Reader:
+    """The reader most sure that ``path`` is its format, judged from content only."""
+    p = Path(path)
+    if head is None:
+        with open(p, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    if not head.strip():
+        msg = "the file is empty"
+        raise InputError(msg, file=p, expected="a telemetry export")
+    scored = sorted(((r.sniff(head, p), r.name, r) for r in readers()), key=lambda t: (-t[0], t[1]))
+    best_score, _, best = scored[0]
+    if best_score <= 0:
+        if b"\x00" in head[:4096]:
+            kind = "binary data"
+        elif head.lstrip()[:1] in (b"{", b"["):
+            kind = "JSON of no known structure (or truncated JSON)"
+        else:
+            kind = "text in no known format"
+        msg = f"cannot tell the format: the file holds {kind}"
+        names = ", ".join(r.name for r in readers())
+        raise UnknownFormatError(
+            msg, file=p, expected=f"one of {names} (or force one with --format)"
+        )
+    return best
+
+
+def _iso(ts: dt.datetime | None) -> str | None:
+    if ts is None:
+        return None
+    return ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _time_range(*frames: pl.DataFrame | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    lo: dt.datetime | None = None
+    hi: dt.datetime | None = None
+    for f in frames:
+        if f is None or f.height == 0:
+            continue
+        a, b = f.select(
+            pl.col("timestamp").min().alias("lo"), pl.col("timestamp").max().alias("hi")
+        ).row(0)
+        lo = a if lo is None or (a is not None and a < lo) else lo
+        hi = b if hi is None or (b is not None and b > hi) else hi
+    return lo, hi
+
+
+def _file_key(path: Path, fmt: str, options: Mapping[str, Any]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    opts = json.dumps(options, sort_keys=True, default=str) if options else ""
+    return f"{path.name}:{fmt}:{h.hexdigest()[:20]}:{hashlib.sha256(opts.encode()).hexdigest()[:8]}"
+
+
+def _finish(result: ReadResult) -> tuple[dict[str, pl.DataFrame | None], list[Skip]]:
+    skipped = list(result.skipped)
+    out: dict[str, pl.DataFrame | None] = {}
+    if result.samples is not None and result.samples.height:
+        out["samples"], s = finalize_samples(result.samples)
+        skipped += s
+    for table in ("events", "annotations"):
+        frame = getattr(result, table)
+        if frame is not None and frame.height:
+            out[table], s = finalize_events(frame, table)
+            skipped += s
+    return out, skipped
+
+
+def ingest_file(
+    path: str | os.PathLike[str],
+    dataset: Dataset,
+    *,
+    format: str | None = None,
+    at: dt.datetime | str | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> IngestReport:
+    """Ingest one file; see :func:`ingest`."""
+    p = Path(path)
+    if not p.is_file():
+        msg = "no such file" if not p.exists() else "not a regular file"
+        raise InputError(msg, file=p)
+    reader = get_reader(format) if format else sniff_format(p)
+    at_given = at is not None
+    if at is None:
+        at_time = dt.datetime.now(dt.UTC)
+    elif isinstance(at, dt.datetime):
+        at_time = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    else:
+        at_time = parse_timestamps(pl.Series([str(at)]), field="--at").item()
+    ctx = ReadContext(at=at_time, at_given=at_given, options=dict(options or {}))
+    try:
+        result = reader.read(p, ctx)
+    except InputError as err:
+        raise err.with_file(p) from None
+    except (
+        UnicodeDecodeError,
+        ValueError,
+        KeyError,
+        TypeError,
+        IndexError,
+        OverflowError,
+        pl.exceptions.PolarsError,
+    ) as err:
+        # A reader bug or an input it did not foresee: still one clear line, no traceback.
+        msg = f"cannot read this file as {reader.name}: {type(err).__name__}: {err}"
+        raise InputError(msg, file=p).with_file(p) from err
+    frames, skipped = _finish(result)
+    key = _file_key(p, reader.name, ctx.options)
+    dataset.write(frames, key=key, source=p.name)  # type: ignore[arg-type]
+    samples = frames.get("samples")
+    series = 0
+    if samples is not None:
+        labels = [c for c in samples.columns if c not in ("timestamp", "value", "source")]
+        series = samples.select(labels).n_unique()
+    lo, hi = _time_range(*frames.values())
+    return IngestReport(
+        file=str(p),
+        format=reader.name,
+        series=series,
+        samples=samples.height if samples is not None else 0,
+        events=(frames.get("events").height if frames.get("events") is not None else 0),  # type: ignore[union-attr]
+        annotations=(
+            frames.get("annotations").height if frames.get("annotations") is not None else 0
+        ),  # type: ignore[union-attr]
+        t_min=_iso(lo),
+        t_max=_iso(hi),
+        skipped=skipped,
+        notes=list(result.notes),
+        time_of_ingest_used=result.used_default_time and not at_given,
+    )
+
+
+def ingest(
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+    dataset: str | os.PathLike[str] | Dataset,
+    *,
+    format: str | None = None,
+    at: dt.datetime | str | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> list[IngestReport]:
+    """Ingest telemetry exports into a dataset.
+
+    Parameters
+    ----------
+    paths
+        One file or several. The format is sniffed from each file's content.
+    dataset
+        The dataset directory (created if missing) or an open :class:`~pipbench.dataset.Dataset`.
+    format
+        Force a reader by name (see :func:`pipbench.ingest.reader_names`).
+    at
+        Timestamp for points that carry none; default: the time of ingest (reported).
+    options
+        Reader options, e.g. ``{"columns": {"timestamp": "ts", "value": "v"}}`` for CSV.
+
+    Returns
+    -------
+    list of IngestReport
+        One per file, in order.
+
+    Raises
+    ------
+    InputError
+        On the first file that cannot be read; that file changes nothing on disk.
+    """
+    if isinstance(dataset, Dataset):
+        ds = dataset
+    elif Path(dataset).exists():
+        ds = open_dataset(dataset)
+    else:
+        ds = Dataset(Path(dataset))  # created by the first successful write, not before
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    return [ingest_file(p, ds, format=format, at=at, options=options) for p in items]
