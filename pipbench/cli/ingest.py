@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from pipbench.dataset import Dataset, open_dataset
+from pipbench.errors import ConfigError
 from pipbench.ingest import ingest_file, readers
 
 __all__ = ["register"]
@@ -25,11 +26,17 @@ def ingest_cmd(
         None, "--at", help="Timestamp for files whose points carry none."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per file."),
+    column: list[str] = typer.Option(
+        [],
+        "--column",
+        help="Column mapping for tables, e.g. --column timestamp=ts --column value=v.",
+    ),
 ) -> None:
     """Ingest telemetry exports into a dataset (format sniffed from content)."""
     ds = open_dataset(dataset) if dataset.exists() else Dataset(dataset)
+    options = {"columns": dict(_pair(c) for c in column)} if column else None
     for f in files:
-        report = ingest_file(f, ds, format=format, at=at)
+        report = ingest_file(f, ds, format=format, at=at, options=options)
         if as_json:
             typer.echo(json.dumps(report.as_dict()))
         else:
@@ -51,6 +58,14 @@ def ingest_cmd(
                 typer.echo(
                     "  note: the file carries no timestamps; the time of ingest was used (set --at)"
                 )
+
+
+def _pair(text: str) -> tuple[str, str]:
+    role, sep, name = text.partition("=")
+    if not sep or not name:
+        msg = f"--column {text!r}: expected ROLE=NAME, e.g. timestamp=ts"
+        raise ConfigError(msg)
+    return role.strip(), name.strip()
 
 
 def formats_cmd() -> None:

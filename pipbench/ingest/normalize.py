@@ -33,6 +33,7 @@ __all__ = [
     "epoch_to_datetime",
     "finalize_events",
     "finalize_samples",
+    "format_bound",
     "parse_timestamps",
     "sanitize_label",
 ]
@@ -48,18 +49,10 @@ _ISO_FORMATS_TZ = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z")
 _ISO_FORMATS_NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
 
 
-def _guess_unit(values: np.ndarray) -> str:
-    finite = np.abs(values[np.isfinite(values)])
-    if finite.size == 0:
-        return "s"
-    m = float(np.median(finite))
-    if m < 1e11:
-        return "s"
-    if m < 1e14:
-        return "ms"
-    if m < 1e17:
-        return "us"
-    return "ns"
+def _auto_scale(values: np.ndarray) -> np.ndarray:
+    """µs per unit for each value, told by magnitude: s < 1e11 ≤ ms < 1e14 ≤ µs < 1e17 ≤ ns."""
+    mag = np.abs(values)
+    return np.select([mag < 1e11, mag < 1e14, mag < 1e17], [1e6, 1e3, 1.0], default=1e-3)
 
 
 def epoch_to_datetime(
@@ -84,8 +77,7 @@ def epoch_to_datetime(
         arr = np.asarray(
             values.to_numpy() if isinstance(values, pl.Series) else values, dtype="float64"
         )
-        u = _guess_unit(arr) if unit == "auto" else unit
-        arr = arr * _US_PER[u]
+        arr = arr * (_auto_scale(arr) if unit == "auto" else _US_PER[unit])
         us = None
     bad = ~np.isfinite(arr) | (arr < _MIN_US) | (arr > _MAX_US)
     # NaN epochs are missing values; only finite out-of-range values are errors.
@@ -200,6 +192,19 @@ def parse_timestamps(
     return out
 
 
+def format_bound(x: float) -> str:
+    """A bucket bound or quantile as a label value, as Prometheus 3 normalises them.
+
+    >>> [format_bound(v) for v in (1, 0.25, float("inf"), -2)]
+    ['1.0', '0.25', '+Inf', '-2.0']
+    """
+    if x != x:
+        return "NaN"
+    if x in (float("inf"), float("-inf")):
+        return "+Inf" if x > 0 else "-Inf"
+    return repr(float(x))
+
+
 def sanitize_label(name: str, table: str = "samples") -> str:
     """A label key as a column name: core column names get a ``label_`` prefix."""
     core = CORE_COLUMNS[table]  # type: ignore[index]
@@ -222,10 +227,15 @@ def finalize_samples(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Skip]]:
     """
     skipped: list[Skip] = []
     frame = frame.with_columns(pl.col("value").cast(pl.Float64))
-    missing = frame.select((pl.col("value").is_null() | pl.col("timestamp").is_null()).sum()).item()
+    present = (
+        pl.col("value").is_not_null()
+        & pl.col("timestamp").is_not_null()
+        & pl.col("metric").is_not_null()
+    )
+    missing = frame.select((~present).sum()).item()
     if missing:
-        skipped.append(Skip("missing value or timestamp", int(missing)))
-        frame = frame.filter(pl.col("value").is_not_null() & pl.col("timestamp").is_not_null())
+        skipped.append(Skip("missing value, metric or timestamp", int(missing)))
+        frame = frame.filter(present)
     labels = _label_columns(frame, "samples")
     key = ["metric", *labels, "timestamp"]
     n0 = frame.height

@@ -150,7 +150,10 @@ def ingest_file(
     if not p.is_file():
         msg = "no such file" if not p.exists() else "not a regular file"
         raise InputError(msg, file=p)
-    reader = get_reader(format) if format else sniff_format(p)
+    try:
+        reader = get_reader(format) if format else sniff_format(p)
+    except InputError as err:
+        raise err.with_file(p) from None
     at_given = at is not None
     if at is None:
         at_time = dt.datetime.now(dt.UTC)

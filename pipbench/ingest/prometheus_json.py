@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipbench.errors import InputError
-from pipbench.ingest.normalize import epoch_to_datetime, sanitize_label
+from pipbench.ingest.normalize import epoch_to_datetime, format_bound, sanitize_label
 from pipbench.ingest.registry import ReadContext, ReadResult, Skip, register_reader
 
 __all__ = ["PrometheusJSONReader"]
@@ -284,18 +284,11 @@ def _native_to_classic(
     out: list[tuple[str, dict[str, str], np.ndarray, np.ndarray]] = []
     for le, (ts, vs) in sorted(per_le.items()):
         out.append(
-            (f"{base}_bucket", {**labels, "le": _format_le(le)}, np.asarray(ts), np.asarray(vs))
+            (f"{base}_bucket", {**labels, "le": format_bound(le)}, np.asarray(ts), np.asarray(vs))
         )
     out.append((f"{base}_count", labels, np.asarray(t_all), np.asarray(counts)))
     out.append((f"{base}_sum", labels, np.asarray(t_all), np.asarray(sums)))
     return out
-
-
-def _format_le(le: float) -> str:
-    """Format a bound as Prometheus does (``+Inf``, ``0.25``, ``1``)."""
-    if math.isinf(le):
-        return "+Inf" if le > 0 else "-Inf"
-    return repr(le).removesuffix(".0") if le == int(le) and abs(le) < 1e15 else repr(le)
 
 
 def _decode_error(raw: bytes, path: Path, err: Exception) -> InputError:
