@@ -33,7 +33,10 @@ def test_special_values_and_missing_name(tmp_dataset: Path) -> None:
     (r,) = ing.ingest(DATA / "vector_special.json", tmp_dataset)
     s = open_dataset(tmp_dataset).samples().collect().sort("instance")
     vals = s["value"].to_list()
-    assert math.isnan(vals[0]) and vals[1] == math.inf and vals[2] == -math.inf and vals[3] == 0.25
+    assert math.isnan(vals[0])
+    assert vals[1] == math.inf
+    assert vals[2] == -math.inf
+    assert vals[3] == 0.25
     assert s["metric"][3] == "query:vector_special"
     assert any("__name__" in n for n in r.notes)
 

@@ -43,7 +43,8 @@ def test_long_csv_with_column_mapping(tmp_path: Path, tmp_dataset: Path) -> None
                       options={"columns": {"timestamp": "when", "metric": "series", "value": "reading"}})
     assert (r.series, r.samples) == (1, 2)
     s = open_dataset(tmp_dataset).samples().collect()
-    assert s["metric"].unique().to_list() == ["cpu"] and s["host"].unique().to_list() == ["a"]
+    assert s["metric"].unique().to_list() == ["cpu"]
+    assert s["host"].unique().to_list() == ["a"]
 
 
 def test_mapping_to_a_missing_column_is_clear(tmp_path: Path, tmp_dataset: Path) -> None:
