@@ -33,9 +33,10 @@ def _root(
 
 def _register() -> None:
     # One line per command module (explicit, no discovery).
-    from pipbench.cli import ingest as _ingest
+    from pipbench.cli import demo, ingest
 
-    _ingest.register(app)
+    ingest.register(app)
+    demo.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
