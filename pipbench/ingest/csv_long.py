@@ -134,15 +134,26 @@ class LongTableReader:
                 field=missing[0],
                 expected=f"a column named one of {TIME_NAMES if missing[0] == 'timestamp' else VALUE_NAMES}",
             )
+        found_v = found["value"]
         try:
-            frame = pl.read_csv(
-                path,
-                separator=delim,
-                infer_schema=False,  # everything as text: we parse times and values ourselves
-                encoding="utf8-lossy",
-                null_values=[""],
-                truncate_ragged_lines=False,
-            )
+            try:
+                # Fast path: values as floats (polars reads NaN, inf, +Inf, -inf), the rest as text.
+                frame = pl.read_csv(
+                    path,
+                    separator=delim,
+                    infer_schema=False,
+                    encoding="utf8-lossy",
+                    null_values=[""],
+                    schema_overrides={found_v: pl.Float64},
+                )
+            except pl.exceptions.ComputeError:
+                frame = pl.read_csv(
+                    path,
+                    separator=delim,
+                    infer_schema=False,
+                    encoding="utf8-lossy",
+                    null_values=[""],
+                )
         except pl.exceptions.ComputeError as err:
             m = re.search(r"line (\d+)|row (\d+)", str(err))
             line = int(next(g for g in m.groups() if g)) + 1 if m else None

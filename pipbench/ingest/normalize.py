@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -153,7 +154,10 @@ def parse_timestamps(
             )
             .otherwise(pl.lit(out))
         ).to_series()
-    if not is_num.all():
+    fast = _fast_iso(text) if not is_num.any() else None
+    if fast is not None:
+        out = fast
+    elif not is_num.all():
         iso = (
             text.str.replace(r"^(\d{4}-\d{2}-\d{2})[ _]", "${1}T")
             .str.replace(r"(?i)z$", "+00:00")
@@ -205,6 +209,42 @@ def format_bound(x: float) -> str:
     return repr(float(x))
 
 
+_FAST_FORMATS = (
+    (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"), "%Y-%m-%dT%H:%M:%SZ", True),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,9}Z$"), "%Y-%m-%dT%H:%M:%S%.fZ", True),
+    (
+        re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?[+-]\d{2}:\d{2}$"),
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        False,
+    ),
+    (re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"), "%Y-%m-%d %H:%M:%S", True),
+)
+
+
+def _fast_iso(text: pl.Series) -> pl.Series | None:
+    """One explicit format for the whole column when its first value shows a common one.
+
+    Returns None unless every non-empty value parses with that format (then the general,
+    slower path handles the column).
+    """
+    first = text.drop_nulls().head(1)
+    if first.len() == 0:
+        return None
+    sample = first.item()
+    for pattern, fmt, naive_utc in _FAST_FORMATS:
+        if pattern.match(sample):
+            if naive_utc:
+                parsed = text.str.to_datetime(
+                    fmt, time_unit="us", strict=False
+                ).dt.replace_time_zone("UTC")
+            else:
+                parsed = text.str.to_datetime(fmt, time_zone="UTC", time_unit="us", strict=False)
+            if parsed.null_count() == text.null_count():
+                return parsed
+            return None
+    return None
+
+
 def sanitize_label(name: str, table: str = "samples") -> str:
     """A label key as a column name: core column names get a ``label_`` prefix."""
     core = CORE_COLUMNS[table]  # type: ignore[index]
@@ -223,7 +263,8 @@ def finalize_samples(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Skip]]:
     """Apply the shared rules to sample rows; returns the rows kept and what was skipped.
 
     ``frame`` has ``timestamp`` (UTC datetime), ``metric``, ``value`` and label columns.
-    Rows keep file order until the final sort by series and time.
+    Rows are sorted by series and time (a stable sort, so file order decides among equal
+    keys); duplicates are then adjacent and found in one vectorised pass.
     """
     skipped: list[Skip] = []
     frame = frame.with_columns(pl.col("value").cast(pl.Float64))
@@ -236,23 +277,29 @@ def finalize_samples(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Skip]]:
     if missing:
         skipped.append(Skip("missing value, metric or timestamp", int(missing)))
         frame = frame.filter(present)
-    labels = _label_columns(frame, "samples")
-    key = ["metric", *labels, "timestamp"]
-    n0 = frame.height
-    # Exact duplicates: same series, time and value (NaN equals NaN here, bitwise).
-    frame = frame.unique(subset=[*key, "value"], keep="first", maintain_order=True)
-    if frame.height < n0:
-        skipped.append(Skip("exact duplicate point", n0 - frame.height))
-    n1 = frame.height
-    frame = frame.unique(subset=key, keep="first", maintain_order=True)
-    if frame.height < n1:
-        skipped.append(
-            Skip(
-                "conflicting duplicate (same series and time, another value): kept the first",
-                n1 - frame.height,
+    series = ["metric", *_label_columns(frame, "samples")]
+    frame = frame.sort([*series, "timestamp"], nulls_last=True, maintain_order=True)
+    same_key = pl.col("timestamp").eq(pl.col("timestamp").shift(1)).fill_null(False)
+    for c in series:
+        same_key = same_key & pl.col(c).eq_missing(pl.col(c).shift(1))
+    first_value = pl.when(~pl.col("_same")).then(pl.col("value")).forward_fill()
+    flags = frame.select(same_key.alias("_same"), pl.col("value")).select(
+        pl.col("_same"),
+        (pl.col("_same") & pl.col("value").eq_missing(first_value)).alias("_exact"),
+    )
+    n_same = int(flags["_same"].sum())
+    if n_same:
+        n_exact = int(flags["_exact"].sum())
+        if n_exact:
+            skipped.append(Skip("exact duplicate point", n_exact))
+        if n_same - n_exact:
+            skipped.append(
+                Skip(
+                    "conflicting duplicate (same series and time, another value): kept the first",
+                    n_same - n_exact,
+                )
             )
-        )
-    frame = frame.sort(key, nulls_last=True, maintain_order=True)
+        frame = frame.filter(~flags["_same"])
     return frame, skipped
 
 

@@ -114,11 +114,26 @@ def _time_range(*frames: pl.DataFrame | None) -> tuple[dt.datetime | None, dt.da
     return lo, hi
 
 
+_FULL_HASH_MAX = 64 << 20
+
+
 def _file_key(path: Path, fmt: str, options: Mapping[str, Any]) -> str:
+    """The source's identity: name, format, options and content.
+
+    Content is hashed whole up to 64 MiB; above that, the size plus 64 blocks of 64 KiB
+    spread over the file (a re-export of a large file changes its size or its blocks).
+    """
     h = hashlib.sha256()
+    size = path.stat().st_size
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
+        if size <= _FULL_HASH_MAX:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        else:
+            h.update(str(size).encode())
+            for k in range(64):
+                fh.seek(k * (size - 65536) // 63)
+                h.update(fh.read(65536))
     opts = json.dumps(options, sort_keys=True, default=str) if options else ""
     return f"{path.name}:{fmt}:{h.hexdigest()[:20]}:{hashlib.sha256(opts.encode()).hexdigest()[:8]}"
 
