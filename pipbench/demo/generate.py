@@ -317,8 +317,12 @@ def _sample_spans(
         )
 
 
+def _start_ns(span: dict[str, Any]) -> int:
+    return int(span["startTimeUnixNano"])
+
+
 def _otlp(spans: dict[tuple[str, str], list[dict[str, Any]]]) -> dict[str, Any]:
-    resource_spans = []
+    resource_spans: list[dict[str, Any]] = []
     for (instance, version), items in sorted(spans.items()):
         resource_spans.append(
             {
@@ -332,7 +336,7 @@ def _otlp(spans: dict[tuple[str, str], list[dict[str, Any]]]) -> dict[str, Any]:
                 "scopeSpans": [
                     {
                         "scope": {"name": "opentelemetry.instrumentation.asgi"},
-                        "spans": sorted(items, key=lambda s: int(s["startTimeUnixNano"])),
+                        "spans": sorted(items, key=_start_ns),
                     }
                 ],
             }

@@ -117,6 +117,10 @@ def _time_range(*frames: pl.DataFrame | None) -> tuple[dt.datetime | None, dt.da
 _FULL_HASH_MAX = 64 << 20
 
 
+def _rows(frame: pl.DataFrame | None) -> int:
+    return 0 if frame is None else frame.height
+
+
 def _file_key(path: Path, fmt: str, options: Mapping[str, Any]) -> str:
     """The source's identity: name, format, options and content.
 
@@ -206,11 +210,9 @@ def ingest_file(
         file=str(p),
         format=reader.name,
         series=series,
-        samples=samples.height if samples is not None else 0,
-        events=(frames.get("events").height if frames.get("events") is not None else 0),  # type: ignore[union-attr]
-        annotations=(
-            frames.get("annotations").height if frames.get("annotations") is not None else 0
-        ),  # type: ignore[union-attr]
+        samples=_rows(samples),
+        events=_rows(frames.get("events")),
+        annotations=_rows(frames.get("annotations")),
         t_min=_iso(lo),
         t_max=_iso(hi),
         skipped=skipped,
