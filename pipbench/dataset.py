@@ -38,10 +38,10 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -151,7 +151,7 @@ class Dataset:
     def parts(self, table: Table) -> list[Path]:
         """The committed Parquet files of ``table``, in a stable order."""
         manifest = self._read_manifest()
-        return [self.path / rel for rel in sorted(manifest.get(table, {}).values())]
+        return [self.path / rel for rel in sorted(_flat(manifest.get(table, {}).values()))]
 
     def scan(self, table: Table) -> pl.LazyFrame:
         """A lazy frame over every committed part of ``table`` (labels unioned, nulls where absent).
@@ -194,7 +194,7 @@ class Dataset:
     # ------------------------------------------------------------------ writing
     def write(
         self,
-        frames: Mapping[Table, pl.DataFrame | None],
+        frames: Mapping[Table, pl.DataFrame | Iterable[pl.DataFrame] | None],
         *,
         key: str,
         source: str,
@@ -204,8 +204,9 @@ class Dataset:
         Parameters
         ----------
         frames
-            Rows per table; each is passed through :func:`conform`. Empty or ``None`` tables
-            remove that source's previous part of the table, if any.
+            Rows per table: a frame, or an iterable of frames (chunks, written one by one as
+            they come, so memory stays bounded); each is passed through :func:`conform`.
+            Empty or ``None`` tables remove that source's previous parts of the table.
         key
             The identity of the source: writing the same key again replaces its parts.
         source
@@ -219,30 +220,37 @@ class Dataset:
         safe = _safe_key(key)
         staging = self.path / ".staging" / f"{safe}-{uuid.uuid4().hex[:8]}"
         counts: dict[Table, int] = {}
-        staged: dict[Table, Path] = {}
+        staged: dict[Table, list[Path]] = {}
         try:
             staging.mkdir(parents=True, exist_ok=True)
             for table in TABLES:
-                frame = frames.get(table)
-                if frame is None or frame.height == 0:
-                    counts[table] = 0
-                    continue
-                conformed = conform(frame, table, source=source)
-                out = staging / f"{table}.parquet"
-                conformed.write_parquet(out, compression="zstd", statistics=True)
-                staged[table] = out
-                counts[table] = conformed.height
+                given = frames.get(table)
+                chunks = [given] if isinstance(given, pl.DataFrame) else (given or [])
+                counts[table] = 0
+                for i, frame in enumerate(chunks):
+                    if frame.height == 0:
+                        continue
+                    conformed = conform(frame, table, source=source)
+                    out = staging / f"{table}-{i:05d}.parquet"
+                    conformed.write_parquet(out, compression="zstd", statistics=True)
+                    staged.setdefault(table, []).append(out)
+                    counts[table] += conformed.height
             with self._locked():
                 manifest = self._read_manifest()
                 for table in TABLES:
                     (self.path / table).mkdir(exist_ok=True)
                     entries = manifest.setdefault(table, {})
-                    if table in staged:
-                        rel = f"{table}/part-{safe}.parquet"
-                        os.replace(staged[table], self.path / rel)
-                        entries[key] = rel
-                    else:
+                    files = staged.get(table, [])
+                    if not files:
                         entries.pop(key, None)
+                        continue
+                    rels = []
+                    for i, f in enumerate(files):
+                        suffix = "" if len(files) == 1 else f"-{i:05d}"
+                        rel = f"{table}/part-{safe}{suffix}.parquet"
+                        os.replace(f, self.path / rel)
+                        rels.append(rel)
+                    entries[key] = rels[0] if len(rels) == 1 else rels
                 self._write_manifest(manifest)
                 self._collect_garbage(manifest)
         finally:
@@ -252,7 +260,7 @@ class Dataset:
         return counts
 
     # ----------------------------------------------------------------- internals
-    def _read_manifest(self) -> dict[str, dict[str, str]]:
+    def _read_manifest(self) -> dict[str, dict[str, Any]]:
         try:
             text = (self.path / _MANIFEST).read_text()
         except FileNotFoundError:
@@ -264,15 +272,15 @@ class Dataset:
             raise InputError(msg, file=self.path / _MANIFEST, line=err.lineno) from None
         return {t: dict(data.get(t, {})) for t in TABLES}
 
-    def _write_manifest(self, manifest: Mapping[str, Mapping[str, str]]) -> None:
+    def _write_manifest(self, manifest: Mapping[str, Mapping[str, Any]]) -> None:
         tmp = self.path / f".{_MANIFEST}.{uuid.uuid4().hex[:8]}"
         tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, self.path / _MANIFEST)
 
-    def _collect_garbage(self, manifest: Mapping[str, Mapping[str, str]]) -> None:
-        live = {rel for entries in manifest.values() for rel in entries.values()}
+    def _collect_garbage(self, manifest: Mapping[str, Mapping[str, Any]]) -> None:
+        live = {rel for entries in manifest.values() for rel in _flat(entries.values())}
         for table in TABLES:
             folder = self.path / table
             if not folder.is_dir():
@@ -289,6 +297,14 @@ class Dataset:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _flat(values: Iterable[str | list[str]]) -> list[str]:
+    """Manifest entries are one path or, for a source written in chunks, a list of paths."""
+    out: list[str] = []
+    for v in values:
+        out.extend([v] if isinstance(v, str) else v)
+    return out
 
 
 def _safe_key(key: str) -> str:

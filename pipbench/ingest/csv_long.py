@@ -24,7 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,6 +41,9 @@ VALUE_NAMES = ("value", "val", "_value", "y")
 METRIC_NAMES = ("metric", "metric_name", "__name__", "name", "_field")
 
 _PARQUET_MAGIC = b"PAR1"
+#: Files larger than this are read in chunks (bounded memory); duplicates are found per chunk.
+STREAM_BYTES = 256 << 20
+CHUNK_ROWS = 2_000_000
 
 
 def _pick(columns: list[str], candidates: tuple[str, ...]) -> str | None:
@@ -135,6 +138,8 @@ class LongTableReader:
                 expected=f"a column named one of {TIME_NAMES if missing[0] == 'timestamp' else VALUE_NAMES}",
             )
         found_v = found["value"]
+        if path.stat().st_size > STREAM_BYTES:
+            return self._csv_stream(path, delim, found_v, mapping)
         try:
             try:
                 # Fast path: values as floats (polars reads NaN, inf, +Inf, -inf), the rest as text.
@@ -163,6 +168,32 @@ class LongTableReader:
             ) from None
         frame = frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
         return self._from_frame(frame, path, mapping, first_line=2)
+
+    def _csv_stream(
+        self, path: Path, delim: str, value_col: str | None, mapping: Mapping[str, str] | None
+    ) -> ReadResult:
+        """Large files: read in chunks of rows, each finalised and written as it comes."""
+        result = ReadResult()
+
+        def chunks() -> Iterator[pl.DataFrame]:
+            line = 2
+            lazy = pl.scan_csv(
+                path, separator=delim, infer_schema=False, encoding="utf8-lossy", null_values=[""]
+            )
+            try:
+                for batch in lazy.collect_batches(chunk_size=CHUNK_ROWS):
+                    batch = batch.rename({c: c.lstrip("\ufeff").strip() for c in batch.columns})
+                    part = self._from_frame(batch, path, mapping, first_line=line)
+                    result.skipped.extend(part.skipped)
+                    line += batch.height
+                    if part.samples is not None:
+                        yield part.samples  # type: ignore[misc]
+            except pl.exceptions.ComputeError as err:
+                msg = f"malformed CSV: {str(err).splitlines()[0]}"
+                raise InputError(msg, file=path, line=line) from None
+
+        result.samples = chunks()
+        return result
 
     def _from_frame(
         self,

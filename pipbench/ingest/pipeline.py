@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,25 +100,42 @@ def _iso(ts: dt.datetime | None) -> str | None:
     return ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _time_range(*frames: pl.DataFrame | None) -> tuple[dt.datetime | None, dt.datetime | None]:
-    lo: dt.datetime | None = None
-    hi: dt.datetime | None = None
-    for f in frames:
-        if f is None or f.height == 0:
-            continue
-        a, b = f.select(
+class _Tally:
+    """What the report needs, accumulated while chunks stream through (bounded memory)."""
+
+    def __init__(self) -> None:
+        self.series: set[int] = set()
+        self.lo: dt.datetime | None = None
+        self.hi: dt.datetime | None = None
+        self.skipped: list[Skip] = []
+
+    def see(self, frame: pl.DataFrame, *, series: bool) -> None:
+        if frame.height == 0:
+            return
+        a, b = frame.select(
             pl.col("timestamp").min().alias("lo"), pl.col("timestamp").max().alias("hi")
         ).row(0)
-        lo = a if lo is None or (a is not None and a < lo) else lo
-        hi = b if hi is None or (b is not None and b > hi) else hi
-    return lo, hi
+        self.lo = a if self.lo is None or (a is not None and a < self.lo) else self.lo
+        self.hi = b if self.hi is None or (b is not None and b > self.hi) else self.hi
+        if series:
+            labels = [c for c in frame.columns if c not in ("timestamp", "value", "source")]
+            self.series.update(
+                frame.select(pl.struct(labels).hash(seed=11).unique()).to_series().to_list()
+            )
+
+    def skip(self, items: list[Skip]) -> None:
+        # Merge counts of the same reason across chunks.
+        for item in items:
+            for i, old in enumerate(self.skipped):
+                if old.reason == item.reason:
+                    line = old.line if old.line is not None else item.line
+                    self.skipped[i] = Skip(old.reason, old.count + item.count, line)
+                    break
+            else:
+                self.skipped.append(item)
 
 
 _FULL_HASH_MAX = 64 << 20
-
-
-def _rows(frame: pl.DataFrame | None) -> int:
-    return 0 if frame is None else frame.height
 
 
 def _file_key(path: Path, fmt: str, options: Mapping[str, Any]) -> str:
@@ -142,18 +159,35 @@ def _file_key(path: Path, fmt: str, options: Mapping[str, Any]) -> str:
     return f"{path.name}:{fmt}:{h.hexdigest()[:20]}:{hashlib.sha256(opts.encode()).hexdigest()[:8]}"
 
 
-def _finish(result: ReadResult) -> tuple[dict[str, pl.DataFrame | None], list[Skip]]:
-    skipped = list(result.skipped)
-    out: dict[str, pl.DataFrame | None] = {}
-    if result.samples is not None and result.samples.height:
-        out["samples"], s = finalize_samples(result.samples)
-        skipped += s
-    for table in ("events", "annotations"):
-        frame = getattr(result, table)
-        if frame is not None and frame.height:
-            out[table], s = finalize_events(frame, table)
-            skipped += s
-    return out, skipped
+def _chunks(given: pl.DataFrame | Iterable[pl.DataFrame] | None) -> Iterator[pl.DataFrame]:
+    if given is None:
+        return
+    if isinstance(given, pl.DataFrame):
+        yield given
+    else:
+        yield from given
+
+
+def _finish(result: ReadResult, tally: _Tally) -> dict[str, Iterator[pl.DataFrame]]:
+    """Lazily apply the shared rules to each table's chunks, tallying as they pass."""
+
+    def samples() -> Iterator[pl.DataFrame]:
+        for chunk in _chunks(result.samples):
+            if chunk.height:
+                frame, skipped = finalize_samples(chunk)
+                tally.skip(skipped)
+                tally.see(frame, series=True)
+                yield frame
+
+    def table(name: str) -> Iterator[pl.DataFrame]:
+        for chunk in _chunks(getattr(result, name)):
+            if chunk.height:
+                frame, skipped = finalize_events(chunk, name)
+                tally.skip(skipped)
+                tally.see(frame, series=False)
+                yield frame
+
+    return {"samples": samples(), "events": table("events"), "annotations": table("annotations")}
 
 
 def ingest_file(
@@ -181,8 +215,13 @@ def ingest_file(
     else:
         at_time = parse_timestamps(pl.Series([str(at)]), field="--at").item()
     ctx = ReadContext(at=at_time, at_given=at_given, options=dict(options or {}))
+    tally = _Tally()
     try:
         result = reader.read(p, ctx)
+        key = _file_key(p, reader.name, ctx.options)
+        counts = dataset.write(_finish(result, tally), key=key, source=p.name)  # type: ignore[arg-type]
+        # Read after the write: a streaming reader adds to its skips while its chunks are consumed.
+        tally.skip(list(result.skipped))
     except InputError as err:
         raise err.with_file(p) from None
     except (
@@ -197,25 +236,16 @@ def ingest_file(
         # A reader bug or an input it did not foresee: still one clear line, no traceback.
         msg = f"cannot read this file as {reader.name}: {type(err).__name__}: {err}"
         raise InputError(msg, file=p).with_file(p) from err
-    frames, skipped = _finish(result)
-    key = _file_key(p, reader.name, ctx.options)
-    dataset.write(frames, key=key, source=p.name)  # type: ignore[arg-type]
-    samples = frames.get("samples")
-    series = 0
-    if samples is not None:
-        labels = [c for c in samples.columns if c not in ("timestamp", "value", "source")]
-        series = samples.select(labels).n_unique()
-    lo, hi = _time_range(*frames.values())
     return IngestReport(
         file=str(p),
         format=reader.name,
-        series=series,
-        samples=_rows(samples),
-        events=_rows(frames.get("events")),
-        annotations=_rows(frames.get("annotations")),
-        t_min=_iso(lo),
-        t_max=_iso(hi),
-        skipped=skipped,
+        series=len(tally.series),
+        samples=counts["samples"],
+        events=counts["events"],
+        annotations=counts["annotations"],
+        t_min=_iso(tally.lo),
+        t_max=_iso(tally.hi),
+        skipped=tally.skipped,
         notes=list(result.notes),
         time_of_ingest_used=result.used_default_time and not at_given,
     )

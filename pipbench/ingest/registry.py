@@ -15,7 +15,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -69,11 +69,16 @@ class ReadContext:
 
 @dataclass
 class ReadResult:
-    """Rows for each table plus what was skipped; any table may be ``None``."""
+    """Rows for each table plus what was skipped; any table may be ``None``.
 
-    samples: pl.DataFrame | None = None
-    events: pl.DataFrame | None = None
-    annotations: pl.DataFrame | None = None
+    A table may also be an iterable of frames (chunks): the pipeline applies the shared
+    rules and writes each chunk as it comes, so a reader that streams keeps memory bounded.
+    Duplicates are then found within a chunk, not across chunks.
+    """
+
+    samples: pl.DataFrame | Iterable[pl.DataFrame] | None = None
+    events: pl.DataFrame | Iterable[pl.DataFrame] | None = None
+    annotations: pl.DataFrame | Iterable[pl.DataFrame] | None = None
     skipped: list[Skip] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     used_default_time: bool = False
