@@ -137,6 +137,31 @@ def run(quick: bool) -> list[Result]:
                 f"{n_series * 5000 / t_j / 1e6:.2f} M points/s",
             )
         )
+        if not quick:
+            results.append(_peak_rss_1gb(work))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return results
+
+
+_RSS_SCRIPT = """
+import resource, sys
+from pipbench.ingest import ingest
+(r,) = ingest(sys.argv[1], sys.argv[2])
+print(r.samples, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _peak_rss_1gb(work: Path) -> Result:
+    """Peak RSS of a separate process ingesting a ~1 GB long CSV (streamed in chunks)."""
+    import subprocess
+    import sys
+
+    big = work / "big.csv"
+    make_long_csv(big, 16_000_000)
+    size_mb = big.stat().st_size / 2**20
+    out = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, str(big), str(work / "dsbig")],
+                         capture_output=True, text=True, check=True).stdout.split()
+    rss_mb = int(out[1]) / 1024
+    return Result(f"peak RSS ingesting a {size_mb:,.0f} MiB long CSV", rss_mb, "MiB",
+                  "bounded (≪ file size × 3)", f"{int(out[0]):,} rows")
