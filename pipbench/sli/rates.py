@@ -307,8 +307,10 @@ def _eval_grid(
     t_us: np.ndarray, step: str | float | dt.timedelta | None, start: TimeLike, end: TimeLike
 ) -> np.ndarray:
     if step is None:
-        grid = np.unique(t_us)
         s, e = _to_utc(start, "start"), _to_utc(end, "end")
+        if s is not None and s == e:  # an instant query
+            return np.array([round(s.timestamp() * 1e6)], dtype=np.int64)
+        grid = np.unique(t_us)
         if s is not None:
             grid = grid[grid >= int(s.timestamp() * 1e6)]
         if e is not None:
@@ -377,7 +379,8 @@ _PARAMS = """
     where
         Label matchers: ``'{code=~"5.."}'``, ``{"job": "api"}`` or a list of ``Matcher``.
     step
-        Evaluation step; default: at every sample timestamp.
+        Evaluation step; default: at every sample timestamp (or the single instant
+        ``start`` when ``start == end``).
     start, end
         Evaluation bounds (UTC).
 
