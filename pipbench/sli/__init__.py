@@ -18,6 +18,8 @@ Examples
 
 from __future__ import annotations
 
+from pipbench.sli.catalogue import CatalogueNames, metric_catalogue, total_increase
+from pipbench.sli.events import DEFAULT_QUANTILES, event_stats, percentiles
 from pipbench.sli.quantiles import (
     REASONS,
     QuantileResult,
@@ -41,13 +43,16 @@ from pipbench.sli.rates import (
 from pipbench.sli.selectors import Matcher, Selector, parse_duration, parse_selector
 
 __all__ = [
+    "DEFAULT_QUANTILES",
     "REASONS",
+    "CatalogueNames",
     "Matcher",
     "QuantileResult",
     "Selector",
     "delta",
     "error_ratio",
     "evaluate_range",
+    "event_stats",
     "extrapolated_rate",
     "histogram_quantile",
     "histogram_quantile_details",
@@ -57,10 +62,13 @@ __all__ = [
     "instant",
     "irate",
     "latency_quantiles",
+    "metric_catalogue",
     "native_histogram_quantile",
     "parse_duration",
     "parse_le",
     "parse_selector",
+    "percentiles",
     "rate",
     "select_series",
+    "total_increase",
 ]
