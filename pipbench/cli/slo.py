@@ -80,8 +80,9 @@ def report_cmd(
             if not as_json:
                 typer.echo(f"SLO {s.name}: not evaluated: {err}")
             continue
-        out.append(rep.as_dict())
-        if not as_json:
+        if as_json:
+            out.append(rep.as_dict())
+        else:
             typer.echo(rep.to_text())
     if as_json:
         typer.echo(json.dumps(_clean(out), indent=1, default=str))

@@ -108,6 +108,9 @@ def error_budget(
 ) -> Budget:
     """The error budget of an SLI series over ``(start, end]`` (default: all of it).
 
+    The returned ``start`` is the first row actually covered when the data begins later
+    than the window.
+
     Parameters
     ----------
     series
@@ -129,7 +132,8 @@ def error_budget(
     total = float(f["total"].sum()) if f.height else 0.0
     first = f["timestamp"].min() if f.height else None
     last = f["timestamp"].max() if f.height else None
-    return Budget(target, s or first, e or last, good, total)  # type: ignore[arg-type]
+    shown_start = first if s is None or (first is not None and first > s) else s
+    return Budget(target, shown_start, e or last, good, total)  # type: ignore[arg-type]
 
 
 def budget_series(

@@ -192,7 +192,8 @@ class Backtest:
     ``alerts``: ``rule, severity, start, end, duration_s, open`` (``open``: still firing at
     the end of the data). ``incidents``: per incident and rule, ``detected``,
     ``detection_s`` (first firing after the incident start) and ``reset_s`` (how long
-    the alert kept firing after the incident ended).
+    the alert kept firing after the incident ended; null while it is still firing at the
+    end of the data).
     """
 
     alerts: pl.DataFrame
@@ -216,11 +217,16 @@ class Backtest:
                     "alerts": a.height,
                     "incidents": i.height,
                     "detected": det.height,
-                    "mean_detection_s": float(det["detection_s"].mean()) if det.height else None,  # type: ignore[arg-type]
-                    "mean_reset_s": float(det["reset_s"].mean()) if det.height else None,  # type: ignore[arg-type]
+                    "mean_detection_s": _mean(det, "detection_s"),
+                    "mean_reset_s": _mean(det, "reset_s"),
                 }
             )
         return out
+
+
+def _mean(frame: pl.DataFrame, column: str) -> float | None:
+    vals = frame[column].drop_nulls() if frame.height else frame
+    return float(vals.mean()) if len(vals) else None  # type: ignore[arg-type]
 
 
 def _intervals(t_us: np.ndarray, cond: np.ndarray, for_us: int) -> list[tuple[int, int, bool]]:
@@ -350,8 +356,13 @@ def _match_incidents(
                 continue
             first = a["start"].min()
             last = a["end"].max()
+            still_firing = bool(a.filter(pl.col("end") == last)["open"].any())
             det = max(0.0, (first - s).total_seconds())  # type: ignore[operator]
-            reset = (last - e).total_seconds() if e is not None else math.nan  # type: ignore[operator]
+            reset = (
+                (last - e).total_seconds()  # type: ignore[operator]
+                if e is not None and not still_firing
+                else math.nan
+            )
             rows.append(
                 {
                     "incident": k,

@@ -41,6 +41,7 @@ class SLOReport:
     compliance: pl.DataFrame
     backtest: Backtest
     series: pl.DataFrame
+    notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready report."""
@@ -57,6 +58,7 @@ class SLOReport:
             "alert_rules": self.backtest.summary(),
             "alerts": alerts.to_dicts(),
             "incidents": incidents.to_dicts(),
+            "notes": list(self.notes),
         }
 
     def to_text(self) -> str:
@@ -71,6 +73,7 @@ class SLOReport:
             f"{'compliant' if b.compliant else 'NOT compliant'}",
             "  burn now    " + "   ".join(f"{k} {v:.2f}" for k, v in self.burn.items()),
         ]
+        lines.extend(f"  note: {n}" for n in self.notes)
         if self.compliance.height:
             lines.append("  periods")
             for row in self.compliance.iter_rows(named=True):
@@ -137,11 +140,7 @@ def slo_report(
         budget = error_budget(
             budget_rows, slo.target, start=last["period_start"], end=last["period_end"]
         )
-    comp = (
-        compliance(budget_rows, slo.target, slo.window.calendar_unit or "month")
-        if series.height
-        else pl.DataFrame()
-    )
+    comp = compliance(budget_rows, slo.target, slo.window.calendar_unit or "month")
     rule_set = rules(slo, family)
     windows = sorted({w for r in rule_set for w in (r.long_window_s, r.short_window_s)})
     burn: dict[str, float] = {}
@@ -149,7 +148,11 @@ def slo_report(
         br = burn_rates(series, slo.target, windows).row(-1, named=True)
         burn = {_label(w): br[f"burn_{w:g}"] for w in windows}
     bt = backtest(series, slo.target, rule_set, incidents=incidents)
-    return SLOReport(slo, budget, burn, comp, bt, series)
+    notes = []
+    if float(series["total"].sum() if series.height else 0.0) == 0:
+        queries = "; ".join(f"{k}: {' '.join(v.split())}" for k, v in slo.sli.queries().items())
+        notes.append(f"no events: no samples matched the SLI's series ({queries})")
+    return SLOReport(slo, budget, burn, comp, bt, series, tuple(notes))
 
 
 def _label(seconds: float) -> str:
