@@ -33,11 +33,11 @@ def _root(
 
 def _register() -> None:
     # One line per command module (explicit, no discovery).
-    from pipbench.cli import demo, ingest
+    from pipbench.cli import demo, ingest, slo
 
-    ingest.register(app)
     demo.register(app)
-
+    ingest.register(app)
+    slo.register(app)
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (used by the ``pipbench`` console script)."""

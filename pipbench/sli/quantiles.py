@@ -1,0 +1,495 @@
+"""``histogram_quantile`` with Prometheus's exact semantics, for one histogram or millions.
+
+Classic histograms (cumulative counts per ``le`` upper bound) follow
+``promql/quantile.go`` ``BucketQuantile`` (Prometheus 3.x):
+
+1. ``q`` NaN → NaN; ``q < 0`` → −Inf; ``q > 1`` → +Inf.
+2. Buckets are sorted by upper bound; the highest must be ``+Inf`` or the answer is NaN.
+3. Buckets with the same upper bound are merged (their counts added), so ``"0.2"``,
+   ``"2e-1"`` and ``"0.20"`` are one bucket.
+4. ``ensureMonotonicAndIgnoreSmallDeltas``: a count that differs from the previous kept
+   count by a relative ``1e-12`` or less (``util/almost.Equal``) is set to it (precision
+   fix); a count below it is raised to it (monotonicity fix). ``prev`` only moves on a
+   real increase.
+5. Fewer than two buckets, or zero observations → NaN.
+6. ``rank = q · count(+Inf)``; the bucket is the first whose count ≥ rank (binary search
+   over all but the +Inf bucket). In the +Inf bucket → the highest finite upper bound; in
+   the first bucket with upper bound ≤ 0 → that upper bound; otherwise linear
+   interpolation inside the bucket, the first bucket's lower bound being 0.
+
+pipbench adds one rule of its own: a NaN count gives NaN with the reason ``"nan count"``
+(Prometheus would interpolate garbage). Every NaN carries a reason; nothing raises.
+
+Examples
+--------
+>>> histogram_quantile(0.5, ["0", "2", "4", "6", "+Inf"], [0, 10, 20, 30, 30])
+3.0
+>>> histogram_quantile(0.99, [0.1, float("inf")], [5, 10])   # lands in +Inf
+0.1
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+__all__ = [
+    "REASONS",
+    "SMALL_DELTA_TOLERANCE",
+    "QuantileResult",
+    "histogram_quantile",
+    "histogram_quantile_details",
+    "histogram_quantiles",
+    "native_histogram_quantile",
+    "parse_le",
+]
+
+#: Relative tolerance below which adjacent bucket counts are treated as equal (Prometheus).
+SMALL_DELTA_TOLERANCE = 1e-12
+_MIN_NORMAL = np.finfo(np.float64).tiny  # math.Float64frombits(0x0010000000000000)
+_MAX_FLOAT = np.finfo(np.float64).max
+
+#: Reason codes of :func:`histogram_quantiles` (index → text; 0 is a real answer).
+REASONS: tuple[str, ...] = (
+    "",
+    "q is NaN",
+    "q < 0",
+    "q > 1",
+    "no buckets",
+    "nan count",
+    "no +Inf bucket",
+    "fewer than 2 buckets",
+    "no observations",
+)
+_OK, _Q_NAN, _Q_LOW, _Q_HIGH, _NO_BUCKETS, _NAN_COUNT, _NO_INF, _FEW, _EMPTY = range(9)
+
+
+@dataclass(frozen=True)
+class QuantileResult:
+    """One quantile with the reason it is NaN (empty when it is not) and Prometheus's flags."""
+
+    value: float
+    reason: str = ""
+    forced_monotonic: bool = False
+    fixed_precision: bool = False
+
+
+def parse_le(le: object) -> float:
+    """An ``le`` label (``"0.25"``, ``"+Inf"``, ``"2e-1"``) as a float; NaN when unparsable.
+
+    Accepts what Go's ``strconv.ParseFloat`` accepts for bucket bounds (``+Inf``, ``inf``,
+    exponents). Prometheus skips buckets whose ``le`` does not parse; so do we.
+
+    Examples
+    --------
+    >>> parse_le("+Inf"), parse_le(".2"), parse_le("x")
+    (inf, 0.2, nan)
+    """
+    if isinstance(le, int | float):
+        return float(le)
+    try:
+        return float(str(le).strip())
+    except ValueError:
+        return math.nan
+
+
+def _almost_equal(a: float, b: float, eps: float) -> bool:
+    """Prometheus ``util/almost.Equal``."""
+    if math.isnan(a) and math.isnan(b):
+        return True
+    if a == b:
+        return True
+    abs_sum = abs(a) + abs(b)
+    diff = abs(a - b)
+    if a == 0 or b == 0 or abs_sum < _MIN_NORMAL:
+        return diff < eps * _MIN_NORMAL
+    return diff / min(abs_sum, _MAX_FLOAT) < eps
+
+
+def histogram_quantile_details(
+    q: float, le: Sequence[object] | np.ndarray, counts: Sequence[float] | np.ndarray
+) -> QuantileResult:
+    """:func:`histogram_quantile` with the reason for a NaN and the repair flags.
+
+    This is the one-histogram reference: a line-by-line transcription of Prometheus's
+    ``BucketQuantile``. :func:`histogram_quantiles` is the vectorised equivalent.
+
+    Examples
+    --------
+    >>> r = histogram_quantile_details(0.5, ["1", "2", "+Inf"], [3, 2, 4])
+    >>> r.value, r.forced_monotonic
+    (0.6666666666666666, True)
+    >>> histogram_quantile_details(0.5, ["1", "+Inf"], [0, 0]).reason
+    'no observations'
+    """
+    if math.isnan(q):
+        return QuantileResult(math.nan, REASONS[_Q_NAN])
+    if q < 0:
+        return QuantileResult(-math.inf, REASONS[_Q_LOW])
+    if q > 1:
+        return QuantileResult(math.inf, REASONS[_Q_HIGH])
+    bounds = [parse_le(x) for x in le]
+    cs = [float(c) for c in counts]
+    if len(bounds) != len(cs):
+        msg = f"le has {len(bounds)} entries but counts has {len(cs)}"
+        raise ValueError(msg)
+    buckets = [(u, c) for u, c in zip(bounds, cs, strict=True) if not math.isnan(u)]
+    if not buckets:
+        return QuantileResult(math.nan, REASONS[_NO_BUCKETS])
+    if any(math.isnan(c) for _, c in buckets):
+        return QuantileResult(math.nan, REASONS[_NAN_COUNT])
+    buckets.sort(key=lambda b: b[0])
+    if buckets[-1][0] != math.inf:
+        return QuantileResult(math.nan, REASONS[_NO_INF])
+    # coalesceBuckets
+    merged: list[list[float]] = [list(buckets[0])]
+    for u, c in buckets[1:]:
+        if u == merged[-1][0]:
+            merged[-1][1] += c
+        else:
+            merged.append([u, c])
+    # ensureMonotonicAndIgnoreSmallDeltas
+    forced = fixed = False
+    prev = merged[0][1]
+    for b in merged[1:]:
+        curr = b[1]
+        if curr == prev:
+            continue
+        if _almost_equal(prev, curr, SMALL_DELTA_TOLERANCE):
+            b[1] = prev
+            fixed = True
+            continue
+        if curr < prev:
+            b[1] = prev
+            forced = True
+            continue
+        prev = curr
+    if len(merged) < 2:
+        return QuantileResult(math.nan, REASONS[_FEW])
+    observations = merged[-1][1]
+    if observations == 0:
+        return QuantileResult(math.nan, REASONS[_EMPTY])
+    rank = q * observations
+    # sort.Search(len-1, count >= rank): binary search, as Go does.
+    lo, hi = 0, len(merged) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if not merged[mid][1] >= rank:
+            lo = mid + 1
+        else:
+            hi = mid
+    b = lo
+    if b == len(merged) - 1:
+        return QuantileResult(merged[-2][0], "", forced, fixed)
+    if b == 0 and merged[0][0] <= 0:
+        return QuantileResult(merged[0][0], "", forced, fixed)
+    start = 0.0
+    end = merged[b][0]
+    count = merged[b][1]
+    if b > 0:
+        start = merged[b - 1][0]
+        count -= merged[b - 1][1]
+        rank -= merged[b - 1][1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.float64(rank) / np.float64(count)  # Go: 0/0 = NaN, x/0 = ±Inf
+    return QuantileResult(float(start + (end - start) * frac), "", forced, fixed)
+
+
+def histogram_quantile(
+    q: float, le: Sequence[object] | np.ndarray, counts: Sequence[float] | np.ndarray
+) -> float:
+    """The ``q``-quantile of one classic histogram, exactly as Prometheus computes it.
+
+    Parameters
+    ----------
+    q
+        The quantile, 0 ≤ q ≤ 1 (outside: −Inf/+Inf; NaN: NaN).
+    le
+        Upper bounds, as floats or ``le`` label strings (``"+Inf"``), in any order;
+        duplicates are merged.
+    counts
+        Cumulative counts (or rates of them), one per upper bound.
+
+    Returns
+    -------
+    float
+        The quantile; NaN when there is no answer (see :func:`histogram_quantile_details`
+        for the reason).
+
+    Examples
+    --------
+    >>> histogram_quantile(0.5, ["0.1", "0.2", "1", "+Inf"], [5, 7, 11, 11])
+    0.125
+    >>> histogram_quantile(1.5, ["1", "+Inf"], [1, 1])
+    inf
+    """
+    return histogram_quantile_details(q, le, counts).value
+
+
+# ---------------------------------------------------------------------------- vectorised
+def _almost_equal_vec(a: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
+    with np.errstate(invalid="ignore", over="ignore"):
+        abs_sum = np.abs(a) + np.abs(b)
+        diff = np.abs(a - b)
+        tiny = (a == 0) | (b == 0) | (abs_sum < _MIN_NORMAL)
+        rel = diff / np.minimum(abs_sum, _MAX_FLOAT) < eps
+        res = np.where(tiny, diff < eps * _MIN_NORMAL, rel)
+    return res | (a == b) | (np.isnan(a) & np.isnan(b))
+
+
+def _kernel(
+    q: float, le: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of (n, k) ``counts`` with per-row (n, k) or shared (k,) ``le``; NaN ``le`` = absent."""
+    n, k = counts.shape
+    out = np.full(n, np.nan)
+    reason = np.zeros(n, dtype=np.int8)
+    forced = np.zeros(n, dtype=bool)
+    fixed = np.zeros(n, dtype=bool)
+    if n == 0:
+        return out, reason, forced, fixed
+    if math.isnan(q):
+        reason[:] = _Q_NAN
+        return out, reason, forced, fixed
+    if q < 0 or q > 1:
+        out[:] = -np.inf if q < 0 else np.inf
+        reason[:] = _Q_LOW if q < 0 else _Q_HIGH
+        return out, reason, forced, fixed
+    rows = np.arange(n)
+    if le.ndim == 1:
+        order = np.argsort(le, kind="stable")  # NaN sorts last
+        le2 = np.broadcast_to(le[order], (n, k))
+        c = counts[:, order]
+    else:
+        order = np.argsort(le, axis=1, kind="stable")
+        le2 = np.take_along_axis(le, order, axis=1)
+        c = np.take_along_axis(counts, order, axis=1)
+    valid = ~np.isnan(le2)
+    m = valid.sum(axis=1)
+    # coalesce equal upper bounds: sequential sums along each run, keep the run's last
+    dup = np.zeros((n, k), dtype=bool)
+    if k > 1:
+        dup[:, 1:] = valid[:, 1:] & (le2[:, 1:] == le2[:, :-1])
+    if dup.any():
+        c = c.copy()
+        for j in range(1, k):
+            d = dup[:, j]
+            if d.any():
+                c[d, j] = c[d, j - 1] + c[d, j]
+        keep = valid.copy()
+        keep[:, :-1] &= ~dup[:, 1:]
+        pos = np.argsort(~keep, axis=1, kind="stable")
+        le2 = np.where(
+            np.take_along_axis(keep, pos, axis=1), np.take_along_axis(le2, pos, 1), np.nan
+        )
+        c = np.take_along_axis(c, pos, axis=1)
+        valid = ~np.isnan(le2)
+        m = valid.sum(axis=1)
+    else:
+        c = c.copy() if c is counts else c
+    has = m > 0
+    last_idx = np.maximum(m - 1, 0)
+    nan_count = (np.isnan(c) & valid).any(axis=1)
+    no_inf = le2[rows, last_idx] != np.inf
+    reason[~has] = _NO_BUCKETS
+    reason[has & nan_count] = _NAN_COUNT
+    reason[has & ~nan_count & no_inf] = _NO_INF
+    # ensureMonotonicAndIgnoreSmallDeltas, column by column across all rows
+    prev = c[:, 0].copy()
+    for j in range(1, k):
+        act = j < m
+        if not act.any():
+            break
+        curr = c[:, j]
+        eq = curr == prev
+        alm = ~eq & _almost_equal_vec(prev, curr, SMALL_DELTA_TOLERANCE)
+        with np.errstate(invalid="ignore"):
+            dec = ~eq & ~alm & (curr < prev)
+        fix = act & (alm | dec)
+        c[:, j] = np.where(fix, prev, curr)
+        fixed |= act & alm
+        forced |= act & dec
+        prev = np.where(act & ~eq & ~alm & ~dec, curr, prev)
+    pending = reason == _OK
+    reason[pending & (m < 2)] = _FEW
+    pending = reason == _OK
+    obs = c[rows, last_idx]
+    reason[pending & (obs == 0)] = _EMPTY
+    ok = reason == _OK
+    rank = q * obs
+    cols = np.arange(k)
+    with np.errstate(invalid="ignore"):
+        ge = (c >= rank[:, None]) & (cols[None, :] < (m - 1)[:, None])
+    any_ge = ge.any(axis=1)
+    b = np.where(any_ge, ge.argmax(axis=1), m - 1)
+    in_inf = b == m - 1
+    le_b = le2[rows, np.clip(b, 0, k - 1)]
+    first_nonpos = (b == 0) & (le_b <= 0)
+    bm1 = np.clip(b - 1, 0, k - 1)
+    start = np.where(b > 0, le2[rows, bm1], 0.0)
+    cnt = c[rows, np.clip(b, 0, k - 1)]
+    cnt = np.where(b > 0, cnt - c[rows, bm1], cnt)
+    rk = np.where(b > 0, rank - c[rows, bm1], rank)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        interp = start + (le_b - start) * (rk / cnt)
+    val = np.where(
+        in_inf, le2[rows, np.clip(m - 2, 0, k - 1)], np.where(first_nonpos, le_b, interp)
+    )
+    out = np.where(ok, val, np.nan)
+    forced &= ok
+    fixed &= ok
+    return out, reason, forced, fixed
+
+
+def histogram_quantiles(
+    q: float,
+    le: Sequence[object] | np.ndarray,
+    counts: np.ndarray,
+    *,
+    chunk_rows: int = 250_000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`histogram_quantile` over many histograms at once.
+
+    Parameters
+    ----------
+    q
+        The quantile.
+    le
+        Upper bounds: shape ``(k,)`` shared by every histogram (fast path), or ``(n, k)``
+        per histogram. Floats or ``le`` strings; NaN marks an absent bucket (padding).
+    counts
+        Cumulative counts, shape ``(n, k)``.
+    chunk_rows
+        Histograms per block (bounds peak memory).
+
+    Returns
+    -------
+    values, reasons
+        ``values`` (n,) float64; ``reasons`` (n,) int8 indexes into :data:`REASONS`
+        (0 where the value is a real answer).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v, r = histogram_quantiles(0.5, ["1", "2", "+Inf"], np.array([[1, 2, 2], [0, 0, 0]]))
+    >>> v.tolist(), [REASONS[i] for i in r]
+    ([1.0, nan], ['', 'no observations'])
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    if c.ndim == 1:
+        c = c[None, :]
+    if isinstance(le, np.ndarray) and le.dtype.kind == "f":
+        bounds = le.astype(np.float64, copy=False)
+    else:
+        arr = np.asarray(le, dtype=object)
+        bounds = np.vectorize(parse_le, otypes=[np.float64])(arr) if arr.size else arr.astype(float)
+    if bounds.shape[-1] != c.shape[1] or (bounds.ndim == 2 and bounds.shape[0] != c.shape[0]):
+        msg = f"le has shape {bounds.shape} but counts has shape {c.shape}"
+        raise ValueError(msg)
+    n = c.shape[0]
+    values = np.empty(n)
+    reasons = np.empty(n, dtype=np.int8)
+    for s in range(0, max(n, 1), chunk_rows):
+        e = min(s + chunk_rows, n)
+        blk = bounds if bounds.ndim == 1 else bounds[s:e]
+        v, r, _, _ = _kernel(float(q), blk, c[s:e])
+        values[s:e] = v
+        reasons[s:e] = r
+    return values, reasons
+
+
+# ------------------------------------------------------------------------------- native
+def native_histogram_quantile(
+    q: float,
+    lower: Sequence[float] | np.ndarray,
+    upper: Sequence[float] | np.ndarray,
+    counts: Sequence[float] | np.ndarray,
+    *,
+    total: float | None = None,
+    sum_is_nan: bool = False,
+    schema: Literal["exponential", "custom"] = "exponential",
+) -> float:
+    """The ``q``-quantile of a native histogram given as per-bucket ``[lower, upper]`` counts.
+
+    Follows Prometheus's ``HistogramQuantile``: buckets are walked from the low end for
+    ``q < 0.5`` (and whenever the sum is NaN) and from the high end otherwise; empty
+    buckets are skipped; inside a bucket the interpolation is exponential for
+    exponential schemas (linear in the zero bucket) and linear for custom buckets (NHCB),
+    where the first bucket's lower bound is 0 when its upper bound is positive and a
+    quantile in the ``+Inf`` bucket returns that bucket's lower bound.
+
+    Parameters
+    ----------
+    q
+        The quantile.
+    lower, upper, counts
+        One entry per bucket, non-cumulative counts, ordered by value (negative buckets,
+        the zero bucket, positive buckets).
+    total
+        The histogram's observation count (``Count``); defaults to ``sum(counts)``.
+        Larger than ``sum(counts)`` when NaN observations were counted.
+    sum_is_nan
+        Whether the histogram's ``Sum`` is NaN (it holds NaN observations).
+    schema
+        ``"exponential"`` (standard native histograms) or ``"custom"`` (NHCB).
+
+    Examples
+    --------
+    >>> native_histogram_quantile(0.5, [0, 2, 4], [2, 4, 6], [1, 1, 1], schema="custom")
+    3.0
+    """
+    lo = np.asarray(lower, dtype=np.float64)
+    hi = np.asarray(upper, dtype=np.float64)
+    cs = np.asarray(counts, dtype=np.float64)
+    if q < 0:
+        return -math.inf
+    if q > 1:
+        return math.inf
+    count_all = float(cs.sum()) if total is None else float(total)
+    if count_all == 0 or math.isnan(q) or lo.size == 0:
+        return math.nan
+    custom = schema == "custom"
+    zero = (lo < 0) & (hi > 0)
+    has_neg = bool(((hi <= 0) & ~zero).any())
+    has_pos = bool(((lo >= 0) & ~zero).any())
+    forward = sum_is_nan or q < 0.5
+    idx = range(lo.size) if forward else range(lo.size - 1, -1, -1)
+    rank = q * count_all if forward else (1 - q) * count_all
+    count = 0.0
+    i = -1
+    for i in idx:
+        if cs[i] == 0:
+            continue
+        count += cs[i]
+        if count >= rank:
+            break
+    b_lo, b_hi, b_cnt = float(lo[i]), float(hi[i]), float(cs[i])
+    count = float(count)
+    if not custom and b_lo < 0 and b_hi > 0:
+        if not has_neg and has_pos:
+            b_lo = 0.0
+        elif not has_pos and has_neg:
+            b_hi = 0.0
+    elif custom:
+        if b_lo == -math.inf:
+            if b_hi <= 0:
+                return b_hi
+            b_lo = 0.0
+        elif b_hi == math.inf:
+            return b_lo
+    count = min(count, count_all)
+    if count < rank:
+        return b_hi
+    rank = rank - (count - b_cnt) if forward else count - rank
+    fraction = rank / b_cnt
+    if custom or (b_lo <= 0 and b_hi >= 0):
+        return b_lo + (b_hi - b_lo) * fraction
+    log_lo = math.log2(abs(b_lo))
+    log_hi = math.log2(abs(b_hi))
+    if b_lo > 0:
+        return 2 ** (log_lo + (log_hi - log_lo) * fraction)
+    return -(2 ** (log_hi + (log_lo - log_hi) * (1 - fraction)))
