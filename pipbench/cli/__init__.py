@@ -34,8 +34,10 @@ def _root(
 def _register() -> None:
     # One line per command module (explicit, no discovery).
     from pipbench.cli import ingest as _ingest
+    from pipbench.cli import pip as _pip
 
     _ingest.register(app)
+    _pip.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
