@@ -34,10 +34,12 @@ def _root(
 def _register() -> None:
     # One line per command module (explicit, no discovery).
     from pipbench.cli import ingest as _ingest
+    from pipbench.cli import notebook as _notebook
     from pipbench.cli import pip as _pip
 
     _ingest.register(app)
     _pip.register(app)
+    _notebook.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
