@@ -33,10 +33,12 @@ def _root(
 
 def _register() -> None:
     # One line per command module (explicit, no discovery).
-    from pipbench.cli import demo, ingest, slo
+    from pipbench.cli import demo, ingest, notebook, pip, slo
 
     demo.register(app)
     ingest.register(app)
+    notebook.register(app)
+    pip.register(app)
     slo.register(app)
 
 def main(argv: list[str] | None = None) -> int:

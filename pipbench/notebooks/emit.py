@@ -1,0 +1,164 @@
+"""What a notebook calls to hand its charts and evidence to the report.
+
+The convention: a notebook calls :func:`setup` once, then :func:`emit_chart` for each
+chart worth keeping and :func:`emit_evidence` for each result worth citing. They write
+into the run's output directory, which :func:`~pipbench.notebooks.run_notebook` passes
+to the kernel in the ``PIPBENCH_OUT`` environment variable::
+
+    OUT/charts/<name>.png, OUT/charts/<name>.svg    from emit_chart
+    OUT/evidence/<name>.json                         from emit_evidence
+
+Opened by hand in JupyterLab (no ``PIPBENCH_OUT``), they write under
+``./pipbench-out/`` next to the notebook.
+
+Examples
+--------
+>>> import os, tempfile, json, altair as alt, polars as pl
+>>> from pipbench.notebooks import emit_chart, emit_evidence
+>>> os.environ["PIPBENCH_OUT"] = tempfile.mkdtemp()
+>>> chart = alt.Chart(pl.DataFrame({"x": [1, 2]})).mark_point().encode(x="x")
+>>> _ = emit_chart("points", chart, formats=("svg",))
+>>> path = emit_evidence("verdict", {"passed": True, "p95_s": 0.21})
+>>> json.loads(path.read_text())["p95_s"]
+0.21
+>>> del os.environ["PIPBENCH_OUT"]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import re
+from collections.abc import Sequence
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import orjson
+
+from pipbench.errors import ConfigError
+
+__all__ = ["OUT_ENV", "emit_chart", "emit_evidence", "output_dir", "setup"]
+
+#: Environment variable naming the directory a notebook writes its outputs into.
+OUT_ENV = "PIPBENCH_OUT"
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def output_dir() -> Path:
+    """The run's output directory: ``$PIPBENCH_OUT``, else ``./pipbench-out``."""
+    return Path(os.environ.get(OUT_ENV) or "pipbench-out")
+
+
+def _check_name(name: str, what: str) -> str:
+    if not isinstance(name, str) or not _NAME.match(name) or name.endswith("."):
+        msg = (
+            f"{what}: name {name!r} must be letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit (it becomes a file name)"
+        )
+        raise ConfigError(msg)
+    return name
+
+
+def setup(*, renderer: str = "svg") -> None:
+    """Prepare a notebook kernel: the pipbench chart theme and an offline renderer.
+
+    Parameters
+    ----------
+    renderer
+        ``"svg"`` (default: charts become SVG outputs, crisp in the HTML report and
+        drawn with no JavaScript) or ``"png"`` (shows in untrusted notebooks too).
+        Both work offline; Altair's default renderer needs a CDN.
+    """
+    from pipbench.charts import use_theme
+
+    if renderer not in ("svg", "png"):
+        msg = f"setup: renderer must be 'svg' or 'png', got {renderer!r}"
+        raise ConfigError(msg)
+    use_theme()
+    alt.renderers.enable(renderer)
+
+
+def emit_chart(
+    name: str, chart: alt.TopLevelMixin, *, formats: Sequence[str] = ("png", "svg")
+) -> alt.TopLevelMixin:
+    """Save ``chart`` as ``charts/<name>.<format>`` in the output directory.
+
+    Returns the chart, so ``emit_chart("sli", chart)`` as a cell's last line also
+    displays it.
+    """
+    from pipbench.charts import save_chart
+
+    _check_name(name, "emit_chart")
+    bad = [f for f in formats if f not in ("png", "svg", "html", "json")]
+    if bad:
+        msg = f"emit_chart: formats must be among png, svg, html, json; got {bad}"
+        raise ConfigError(msg)
+    for fmt in formats:
+        save_chart(chart, output_dir() / "charts" / f"{name}.{fmt}")
+    return chart
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "model_dump"):  # pydantic
+        return obj.model_dump(mode="json")
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, Path):
+        return obj.as_posix()
+    if isinstance(obj, dt.timedelta):
+        return obj.total_seconds()
+    if isinstance(obj, set | frozenset):
+        return sorted(obj, key=repr)
+    mod = type(obj).__module__
+    if mod.startswith("polars"):
+        import polars as pl
+
+        if isinstance(obj, pl.LazyFrame):
+            obj = obj.collect()
+        if isinstance(obj, pl.DataFrame):
+            return obj.to_dicts()
+        if isinstance(obj, pl.Series):
+            return obj.to_list()
+    if mod.startswith("pandas"):
+        if hasattr(obj, "to_dict") and hasattr(obj, "columns"):
+            return obj.to_dict(orient="records")
+        if hasattr(obj, "tolist"):
+            return obj.tolist()
+    if hasattr(obj, "tolist"):  # numpy scalars beyond orjson's native support
+        return obj.tolist()
+    msg = f"emit_evidence: cannot write a {type(obj).__name__} as JSON"
+    raise TypeError(msg)
+
+
+def emit_evidence(name: str, obj: Any) -> Path:
+    """Write ``obj`` as ``evidence/<name>.json`` in the output directory.
+
+    Accepts JSON-able values plus pydantic models (a PIP record, a verdict), dataclasses,
+    polars/pandas frames (as lists of records), numpy arrays and scalars, datetimes
+    (ISO 8601) and enums. NaN becomes ``null``.
+    """
+    _check_name(name, "emit_evidence")
+    try:
+        data = orjson.dumps(
+            obj,
+            default=_default,
+            option=orjson.OPT_INDENT_2
+            | orjson.OPT_SERIALIZE_NUMPY
+            | orjson.OPT_NON_STR_KEYS
+            | orjson.OPT_SORT_KEYS,
+        )
+    except TypeError as err:
+        msg = f"emit_evidence({name!r}): {err}"
+        raise ConfigError(msg) from None
+    path = output_dir() / "evidence" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data + b"\n")
+    tmp.replace(path)
+    return path

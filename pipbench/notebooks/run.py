@@ -1,0 +1,455 @@
+"""Find, list and run parameterized notebooks headless (papermill), exporting the report.
+
+A run of notebook ``NAME`` into ``OUT`` writes::
+
+    OUT/NAME.ipynb        the executed notebook (outputs included)
+    OUT/NAME.html         the report: nbconvert HTML with no CDN references
+    OUT/charts/*.png|svg  what the notebook passed to emit_chart
+    OUT/evidence/*.json   what the notebook passed to emit_evidence
+    OUT/run.json          this run: notebook, parameters, files, seconds
+
+Parameters are checked against the notebook's ``parameters`` cell before a kernel starts;
+a cell that raises stops the run with a :class:`NotebookError` naming the notebook, the
+cell and the exception (the executed notebook and its HTML are still written).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pipbench
+from pipbench.errors import ConfigError, InputError, PipbenchError
+from pipbench.notebooks.emit import OUT_ENV
+from pipbench.notebooks.params import Parameter, notebook_parameters, validate_parameters
+
+__all__ = [
+    "NOTEBOOKS_ENV",
+    "NotebookError",
+    "NotebookInfo",
+    "NotebookRun",
+    "export_html",
+    "find_notebook",
+    "list_notebooks",
+    "notebooks_dir",
+    "run_notebook",
+]
+
+#: Environment variable overriding the notebooks directory.
+NOTEBOOKS_ENV = "PIPBENCH_NOTEBOOKS"
+
+_ENV_LOCK = threading.Lock()
+
+
+class _DropUnknownParameter(logging.Filter):
+    """papermill's own parser misses annotated parameters (``x: str | None = None``) and
+    warns they are unknown; pipbench has already checked them, so drop the warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Passed unknown parameter")
+
+
+def notebooks_dir() -> Path:
+    """``$PIPBENCH_NOTEBOOKS``, else ``notebooks/`` at the root of pipbench's repository."""
+    env = os.environ.get(NOTEBOOKS_ENV)
+    if env:
+        return Path(env)
+    return Path(pipbench.__file__).resolve().parent.parent / "notebooks"
+
+
+@dataclass(frozen=True)
+class NotebookInfo:
+    """A notebook found in the notebooks directory."""
+
+    name: str
+    path: Path
+    title: str
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+
+
+def _title(path: Path) -> str:
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            src = "".join(cell.get("source", []))
+            for line in src.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return ""
+
+
+def list_notebooks(directory: str | os.PathLike[str] | None = None) -> list[NotebookInfo]:
+    """The notebooks in ``directory`` (default :func:`notebooks_dir`), by name."""
+    d = Path(directory) if directory is not None else notebooks_dir()
+    if not d.is_dir():
+        return []
+    return [
+        NotebookInfo(name=p.stem, path=p, title=_title(p), parameters=notebook_parameters(p))
+        for p in sorted(d.glob("*.ipynb"))
+    ]
+
+
+def find_notebook(
+    notebook: str | os.PathLike[str], directory: str | os.PathLike[str] | None = None
+) -> Path:
+    """Resolve a notebook name (``"slo_budget"``) or a path to an ``.ipynb`` file.
+
+    Raises
+    ------
+    ConfigError
+        No such notebook; the message lists the available names.
+    """
+    p = Path(notebook)
+    if p.suffix == ".ipynb" and p.is_file():
+        return p
+    d = Path(directory) if directory is not None else notebooks_dir()
+    candidate = d / f"{p.name.removesuffix('.ipynb')}.ipynb"
+    if candidate.is_file():
+        return candidate
+    names = sorted(q.stem for q in d.glob("*.ipynb")) if d.is_dir() else []
+    avail = ", ".join(names) if names else f"none in {d}"
+    msg = f"no notebook {str(notebook)!r} (available: {avail})"
+    raise ConfigError(msg)
+
+
+class NotebookError(PipbenchError, RuntimeError):
+    """A notebook cell raised; names the notebook, the cell and the exception.
+
+    Attributes
+    ----------
+    notebook
+        The notebook's name.
+    cell_index
+        0-based index of the failing cell in the source notebook (None if unknown).
+    execution_count
+        The ``In [n]`` number of the failing cell in the executed notebook.
+    ename, evalue
+        The exception's type name and message, as the kernel reported them.
+    executed
+        The executed notebook (with the traceback in the failing cell's output).
+    """
+
+    def __init__(
+        self,
+        notebook: str,
+        *,
+        cell_index: int | None,
+        execution_count: int | None,
+        ename: str,
+        evalue: str,
+        source_line: str = "",
+        executed: Path | None = None,
+    ) -> None:
+        self.notebook = notebook
+        self.cell_index = cell_index
+        self.execution_count = execution_count
+        self.ename = ename
+        self.evalue = evalue
+        self.source_line = source_line
+        self.executed = executed
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"cell {self.cell_index}" if self.cell_index is not None else "a cell"
+        if self.execution_count is not None:
+            where += f" (In [{self.execution_count}])"
+        src = f" `{self.source_line}`" if self.source_line else ""
+        tail = f"; executed notebook: {self.executed}" if self.executed else ""
+        return (
+            f"notebook {self.notebook!r} failed at {where}{src}: {self.ename}: {self.evalue}{tail}"
+        )
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """What one run produced (all paths inside ``out_dir``)."""
+
+    name: str
+    notebook: Path
+    out_dir: Path
+    executed: Path
+    html: Path | None
+    charts: tuple[Path, ...]
+    evidence: tuple[Path, ...]
+    parameters: dict[str, Any]
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, paths relative to ``out_dir``."""
+
+        def rel(p: Path) -> str:
+            return p.relative_to(self.out_dir).as_posix()
+
+        return {
+            "name": self.name,
+            "notebook": str(self.notebook),
+            "executed": rel(self.executed),
+            "html": rel(self.html) if self.html else None,
+            "charts": [rel(p) for p in self.charts],
+            "evidence": [rel(p) for p in self.evidence],
+            "parameters": self.parameters,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@contextlib.contextmanager
+def _kernel_env(out_dir: Path) -> Iterator[None]:
+    """Environment the kernel inherits: the output dir and this pipbench on the path.
+
+    The kernel is a child process started during the run, so the variables are set on
+    ``os.environ`` for the run's duration, under a lock (runs in one process serialise).
+    """
+    root = str(Path(pipbench.__file__).resolve().parent.parent)
+    with _ENV_LOCK:
+        saved = {k: os.environ.get(k) for k in (OUT_ENV, "PYTHONPATH")}
+        os.environ[OUT_ENV] = str(out_dir.resolve())
+        pp = saved["PYTHONPATH"]
+        os.environ["PYTHONPATH"] = root + (os.pathsep + pp if pp else "")
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+_SVG_IMG = re.compile(r'<img\b[^>]*?src="data:image/svg\+xml;base64,([A-Za-z0-9+/=\s]+)"[^>]*>')
+_ACTIVE = re.compile(r"<script|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
+_EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>\n?')
+
+
+def _inline_svgs(html: str) -> str:
+    """Put SVG outputs inline (nbconvert wraps them in ``<img src="data:...">``).
+
+    Inline SVG is part of the page's DOM (searchable, selectable text, checkable by a
+    headless browser). Element ids get a per-output prefix so two charts' clip paths
+    cannot collide; an SVG with active content (scripts, handlers) stays an image.
+    """
+    count = 0
+
+    def inline(m: re.Match[str]) -> str:
+        nonlocal count
+        try:
+            svg = base64.b64decode(m.group(1)).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return m.group(0)
+        if _ACTIVE.search(svg):
+            return m.group(0)
+        count += 1
+        pre = f"out{count}-"
+        svg = re.sub(r"^\s*<\?xml[^>]*\?>\s*", "", svg)
+        svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
+        svg = re.sub(r'\bid="([^"]+)"', lambda k: f'id="{pre}{k.group(1)}"', svg)
+        svg = re.sub(r"url\(#([^)]+)\)", lambda k: f"url(#{pre}{k.group(1)})", svg)
+        return re.sub(r'href="#([^"]+)"', lambda k: f'href="#{pre}{k.group(1)}"', svg)
+
+    return _SVG_IMG.sub(inline, html)
+
+
+def export_html(
+    executed: str | os.PathLike[str], html: str | os.PathLike[str], *, hide_code: bool = False
+) -> Path:
+    """Write an executed notebook as an HTML page that needs no network.
+
+    nbconvert's template loads require.js and MathJax from a CDN; both are switched off
+    (LaTeX then shows as source). Charts must be SVG/PNG outputs (:func:`setup`).
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(executed), as_version=4)
+    exporter = HTMLExporter(
+        template_name="lab",
+        mathjax_url="",
+        require_js_url="",
+        jquery_url="",
+        mermaid_js_url="",
+        mermaid_layout_elk_js_url="",
+        exclude_input=hide_code,
+        exclude_input_prompt=hide_code,
+        exclude_output_prompt=hide_code,
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    body = _EMPTY_SCRIPT.sub("", _inline_svgs(body))
+    html = Path(html)
+    html.write_text(body, encoding="utf-8")
+    return html
+
+
+def _error_from(err: Any, name: str, executed: Path) -> NotebookError:
+    """Map papermill's PapermillExecutionError to a NotebookError on the source notebook."""
+    import nbformat
+
+    index = getattr(err, "cell_index", None)
+    source_line = ""
+    if index is not None:
+        try:
+            nb = nbformat.read(str(executed), as_version=4)
+            # papermill puts an "An Exception was encountered" cell on top after the fact.
+            cells = [
+                c
+                for c in nb.cells
+                if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])
+            ]
+            cell = cells[index]
+            source_line = next((ln.strip() for ln in cell.source.splitlines() if ln.strip()), "")
+            injected = [
+                i
+                for i, c in enumerate(cells)
+                if "injected-parameters" in c.get("metadata", {}).get("tags", [])
+            ]
+            if injected and index > injected[0]:
+                index -= 1
+        except (OSError, ValueError, IndexError):
+            pass
+    if len(source_line) > 60:
+        source_line = source_line[:57] + "..."
+    return NotebookError(
+        name,
+        cell_index=index,
+        execution_count=getattr(err, "exec_count", None),
+        ename=str(getattr(err, "ename", type(err).__name__)),
+        evalue=str(getattr(err, "evalue", err)),
+        source_line=source_line,
+        executed=executed,
+    )
+
+
+def _written_since(directory: Path, pattern: str, since: float) -> tuple[Path, ...]:
+    if not directory.is_dir():
+        return ()
+    return tuple(sorted(p for p in directory.glob(pattern) if p.stat().st_mtime >= since))
+
+
+def run_notebook(
+    notebook: str | os.PathLike[str],
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    out_dir: str | os.PathLike[str],
+    directory: str | os.PathLike[str] | None = None,
+    from_strings: bool = False,
+    kernel: str = "python3",
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = 600,
+    html: bool = True,
+    hide_code: bool = False,
+) -> NotebookRun:
+    """Run a parameterized notebook headless and collect its outputs into ``out_dir``.
+
+    Parameters
+    ----------
+    notebook
+        A name in the notebooks directory (``"slo_budget"``) or a path to an ``.ipynb``.
+    parameters
+        Values for the notebook's ``parameters`` cell; checked before the kernel starts.
+    out_dir
+        Where the outputs go (created); see the module docstring for the layout.
+    directory
+        Notebooks directory (default :func:`notebooks_dir`).
+    from_strings
+        The values are command-line strings to convert to each parameter's type.
+    kernel
+        Jupyter kernel name; ``python3`` is the interpreter running pipbench.
+    cwd
+        Working directory of the kernel (default: the notebook's directory, as in
+        JupyterLab, so relative paths in a notebook mean the same in both).
+    timeout
+        Seconds a single cell may run (None: no limit).
+    html
+        Also write the HTML report.
+    hide_code
+        Leave code cells out of the HTML (an executive view).
+
+    Returns
+    -------
+    NotebookRun
+
+    Raises
+    ------
+    ConfigError
+        Unknown notebook, unknown parameter or a value of the wrong type.
+    NotebookError
+        A cell raised; the executed notebook (and HTML) are written first.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    src = find_notebook(notebook, directory)
+    name = src.stem
+    declared = notebook_parameters(src)
+    values = validate_parameters(
+        declared, dict(parameters or {}), notebook=name, from_strings=from_strings
+    )
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        msg = f"cannot create the output directory: {err.strerror}"
+        raise InputError(msg, file=out) from None
+    executed = out / f"{name}.ipynb"
+    report = out / f"{name}.html" if html else None
+    t0 = time.perf_counter()
+    started = time.time() - 1.0  # files older than this are from earlier runs
+    failure: NotebookError | None = None
+    pm_log = logging.getLogger("papermill")
+    quiet = _DropUnknownParameter()
+    pm_log.addFilter(quiet)
+    with _kernel_env(out):
+        try:
+            papermill.execute_notebook(
+                str(src),
+                str(executed),
+                parameters=values,
+                kernel_name=kernel,
+                cwd=str(cwd if cwd is not None else src.parent),
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=timeout,
+            )
+        except PapermillExecutionError as err:
+            failure = _error_from(err, name, executed)
+        except Exception as err:  # kernel died, cell timeout, unreadable notebook
+            failure = NotebookError(
+                name,
+                cell_index=None,
+                execution_count=None,
+                ename=type(err).__name__,
+                evalue=str(err),
+                executed=executed if executed.exists() else None,
+            )
+            failure.__cause__ = err
+        finally:
+            pm_log.removeFilter(quiet)
+    seconds = time.perf_counter() - t0
+    if report is not None and executed.exists():
+        export_html(executed, report, hide_code=hide_code)
+    if failure is not None:
+        raise failure
+    result = NotebookRun(
+        name=name,
+        notebook=src,
+        out_dir=out,
+        executed=executed,
+        html=report,
+        charts=_written_since(out / "charts", "*.*", started),
+        evidence=_written_since(out / "evidence", "*.json", started),
+        parameters=values,
+        seconds=seconds,
+    )
+    (out / "run.json").write_text(json.dumps(result.as_dict(), indent=2, default=str) + "\n")
+    return result

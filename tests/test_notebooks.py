@@ -1,0 +1,276 @@
+"""Notebook runner: parameters, headless runs, failures, outputs, index, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import polars as pl
+import pytest
+
+from pipbench.cli import main
+from pipbench.errors import ConfigError, InputError
+from pipbench.notebooks import (
+    NotebookError,
+    Parameter,
+    ReportEntry,
+    emit_evidence,
+    find_notebook,
+    list_notebooks,
+    notebook_parameters,
+    run_notebook,
+    validate_parameters,
+    write_index,
+)
+from pipbench.notebooks.index import entries_for_run
+from pipbench.plan import Owner, Pip, Trigger
+
+FIXTURES = Path(__file__).parent / "data" / "notebooks"
+REPO_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+EXTERNAL_SRC = re.compile(
+    r"<(?:script|link|img|iframe)\b[^>]*?(?:src|href)\s*=\s*['\"]?(?:https?:)?//", re.I
+)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def test_parameters_are_read_from_the_parameters_cell():
+    params = notebook_parameters(FIXTURES / "fixture_report.ipynb")
+    assert list(params) == ["n", "label", "scale", "note"]
+    assert [(p.type_name, p.default, p.help) for p in params.values()] == [
+        ("int", "20", "number of points"),
+        ("str", '"demo"', "series label"),
+        ("float", "1.0", "value multiplier"),
+        ("str | None", "None", ""),
+    ]
+
+
+def test_validate_parameters_converts_and_checks_types():
+    params = notebook_parameters(FIXTURES / "fixture_report.ipynb")
+    cli = {"n": "12", "label": "5", "scale": "2", "note": "none"}
+    assert validate_parameters(params, cli, notebook="f", from_strings=True) == {
+        "n": 12,
+        "label": "5",  # a str parameter keeps the text as typed
+        "scale": 2.0,  # an int is widened where a float is declared
+        "note": None,
+    }
+    assert validate_parameters(params, {"scale": 3}, notebook="f") == {"scale": 3.0}
+    with pytest.raises(ConfigError, match=r"parameter 'n' expects int \(default 20\), got 'x'"):
+        validate_parameters(params, {"n": "x"}, notebook="f", from_strings=True)
+    with pytest.raises(ConfigError, match=r"expects int .* got True"):
+        validate_parameters(params, {"n": True}, notebook="f")
+    with pytest.raises(ConfigError, match=re.escape("expects str | None")):
+        validate_parameters(params, {"note": 3}, notebook="f")
+    with pytest.raises(ConfigError) as err:
+        validate_parameters(params, {"m": 1, "k": 2}, notebook="f")
+    assert str(err.value) == (
+        "notebook 'f' has no parameters 'm', 'k' (its parameters: n, label, scale, note)"
+    )
+
+
+def test_parameter_parse_reads_yaml_scalars_and_lists():
+    p = Parameter("xs", (list,), "[1]")
+    assert p.parse("[1, 2, 3]", notebook="f") == [1, 2, 3]
+    assert Parameter("b", (bool,), "False").parse("true", notebook="f") is True
+    anything = Parameter("a", (), "None")
+    assert anything.parse("0.5", notebook="f") == 0.5
+    assert anything.parse("null", notebook="f") is None
+
+
+def test_bad_notebooks_and_names_are_clear_errors(tmp_path):
+    with pytest.raises(InputError, match="no such notebook"):
+        notebook_parameters(tmp_path / "x.ipynb")
+    (tmp_path / "junk.ipynb").write_text("{")
+    with pytest.raises(InputError, match=r"junk\.ipynb: not a readable notebook"):
+        notebook_parameters(tmp_path / "junk.ipynb")
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x = (")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    nbformat.write(nb, tmp_path / "syntax.ipynb")
+    with pytest.raises(
+        InputError, match=r"syntax.ipynb:1: the parameters cell \(cell 0\) is not valid Python"
+    ):
+        notebook_parameters(tmp_path / "syntax.ipynb")
+    with pytest.raises(ConfigError, match=r"no notebook 'nope' \(available: junk, syntax\)"):
+        find_notebook("nope", tmp_path)
+    with pytest.raises(ConfigError, match=r"available: none in"):
+        find_notebook("nope", tmp_path / "empty")
+
+
+def test_wrong_parameters_fail_before_any_kernel_starts(tmp_path):
+    with pytest.raises(ConfigError, match="has no parameter 'y'"):
+        run_notebook("broken", {"y": 1}, out_dir=tmp_path / "out", directory=FIXTURES)
+    assert not (tmp_path / "out" / "broken.ipynb").exists()
+
+
+def test_list_notebooks_and_cli_list(capsys, monkeypatch):
+    infos = list_notebooks(FIXTURES)
+    assert [(i.name, i.title) for i in infos] == [
+        ("broken", "Broken"),
+        ("fixture_report", "Fixture report"),
+    ]
+    monkeypatch.setenv("PIPBENCH_NOTEBOOKS", str(FIXTURES))
+    assert main(["notebook", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "fixture_report  — Fixture report" in out
+    assert "    n: int = 20  # number of points" in out
+    assert main(["notebook", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed[1]["parameters"][3] == {
+        "name": "note",
+        "type": "str | None",
+        "default": "None",
+        "help": "",
+    }
+
+
+# --------------------------------------------------------------------------- runs (papermill)
+
+
+def test_cli_run_writes_notebook_report_charts_and_evidence(tmp_path, capsys, monkeypatch):
+    """One real run: the outputs, the injected parameters and an offline HTML report."""
+    monkeypatch.setenv("PIPBENCH_NOTEBOOKS", str(FIXTURES))
+    out = tmp_path / "run"
+    stale = out / "charts" / "old.png"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"x")
+    old = dt.datetime(2020, 1, 1).timestamp()
+    os.utime(stale, (old, old))
+    args = ["notebook", "run", "fixture_report", "-p", "n", "12", "-p", "label", "api p95"]
+    assert main([*args, "-p", "note", "none", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "fixture_report: ran in" in printed
+
+    executed = nbformat.read(out / "fixture_report.ipynb", as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert "n = 12" in injected[0].source
+    assert 'label = "api p95"' in injected[0].source
+
+    evidence = json.loads((out / "evidence" / "summary.json").read_text())
+    ref = float(np.mean([i % 7 for i in range(12)]))  # what the notebook computes, by numpy
+    assert evidence == {"label": "api p95", "mean": pytest.approx(ref), "n": 12, "note": None}
+
+    png = (out / "charts" / "sli.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = (out / "charts" / "sli.svg").read_text()
+    assert svg.startswith("<svg")
+    assert "api p95 SLI" in svg
+
+    html = (out / "fixture_report.html").read_text()
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 1  # the chart, inline
+    assert "api p95 SLI" in html
+    assert not EXTERNAL_SRC.search(html)
+    assert 'src=""' not in html
+
+    run = json.loads((out / "run.json").read_text())
+    assert run["charts"] == ["charts/sli.png", "charts/sli.svg"]  # not the stale old.png
+    assert run["parameters"] == {"n": 12, "label": "api p95", "note": None}
+
+    # The index links every output of the run, relative to the index.
+    from pipbench.notebooks.run import NotebookRun
+
+    nr = NotebookRun(
+        name="fixture_report",
+        notebook=FIXTURES / "fixture_report.ipynb",
+        out_dir=out,
+        executed=out / "fixture_report.ipynb",
+        html=out / "fixture_report.html",
+        charts=(out / "charts" / "sli.png", out / "charts" / "sli.svg"),
+        evidence=(out / "evidence" / "summary.json",),
+        parameters={},
+        seconds=0.0,
+    )
+    index = write_index(tmp_path, entries_for_run(nr, view="on-call"), title="Demo")
+    page = index.read_text()
+    hrefs = re.findall(r'(?:href|src)="([^"]+)"', page)
+    assert "run/charts/sli.svg" in hrefs
+    assert "run/charts/sli.png" not in hrefs  # SVG preferred
+    for h in hrefs:
+        assert (tmp_path / h).is_file()
+    assert page.index('id="on-call"') < page.index('id="debug"')
+
+
+def test_failing_cell_names_notebook_cell_and_exception(tmp_path):
+    out = tmp_path / "broken"
+    with pytest.raises(NotebookError) as err:
+        run_notebook("broken", {"x": 1}, out_dir=out, directory=FIXTURES)
+    e = err.value
+    # cell_index counts the source notebook's cells; In [4] because papermill ran its
+    # injected-parameters cell before.
+    assert (e.notebook, e.cell_index, e.execution_count) == ("broken", 3, 4)
+    assert e.ename == "ZeroDivisionError"
+    source = nbformat.read(FIXTURES / "broken.ipynb", as_version=4)
+    assert source.cells[e.cell_index].source == "result = value / (x - 1)"
+    assert str(e).startswith(
+        "notebook 'broken' failed at cell 3 (In [4]) `result = value / (x - 1)`: "
+        "ZeroDivisionError: division by zero"
+    )
+    # The partial results are kept for debugging.
+    assert e.executed == out / "broken.ipynb"
+    assert "ZeroDivisionError" in (out / "broken.html").read_text()
+
+
+# --------------------------------------------------------------------------- emit / index
+
+
+def test_emit_evidence_serialises_frames_models_and_numpy(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIPBENCH_OUT", str(tmp_path))
+    t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    obj = {
+        "frame": pl.DataFrame({"t": [t], "v": [1.5]}),
+        "array": np.array([1, 2]),
+        "scalar": np.float64(0.25),
+        "nan": float("nan"),
+        "pip": Pip(id="P", title="t", owner=Owner(name="a"), trigger=Trigger(summary="s")),
+        "when": t,
+    }
+    data = json.loads(emit_evidence("mixed", obj).read_text())
+    assert data["frame"] == [{"t": "2026-01-01T00:00:00+00:00", "v": 1.5}]
+    assert data["array"] == [1, 2]
+    assert data["scalar"] == 0.25
+    assert data["nan"] is None
+    assert data["pip"]["owner"] == {"name": "a", "team": "", "contact": ""}
+    assert data["when"] == "2026-01-01T00:00:00+00:00"
+    with pytest.raises(
+        ConfigError, match=r"emit_evidence\('bad'\): .*not JSON serializable: object"
+    ):
+        emit_evidence("bad", {"x": object()})
+    with pytest.raises(ConfigError, match="becomes a file name"):
+        emit_evidence("../escape", {})
+
+
+def test_write_index_rejects_missing_files_and_unknown_views(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        write_index(tmp_path, [ReportEntry("x", "missing.html")])
+    (tmp_path / "a.html").write_text("<html></html>")
+    with pytest.raises(ConfigError, match="expected one of executive, on-call, debug"):
+        write_index(tmp_path, [ReportEntry("x", "a.html", view="ceo")])  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- committed notebooks
+
+
+def _committed_notebooks() -> list[Path]:
+    return sorted(REPO_NOTEBOOKS.glob("*.ipynb")) + sorted(FIXTURES.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", _committed_notebooks(), ids=lambda p: p.name)
+def test_notebooks_are_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    dirty = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)
+    ]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs; clear them before committing"
+    assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), (
+        f"{path.name}: no cell tagged 'parameters'"
+    )
