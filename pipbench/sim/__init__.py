@@ -1,0 +1,1 @@
+"""Simulation models (SimPy) of services, caches and serverless platforms, checked against theory."""
