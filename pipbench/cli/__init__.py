@@ -36,6 +36,9 @@ def _register() -> None:
     from pipbench.cli import ingest as _ingest
 
     _ingest.register(app)
+    from pipbench.cli import simulate as _simulate
+
+    _simulate.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,6 +45,7 @@ __all__ = [
     "cold_start_fraction",
     "erlang_b",
     "erlang_c",
+    "keep_alive_idle_per_invocation",
     "mmc_response_quantile",
     "mmc_response_tail",
     "mmc_wait_mean",
@@ -384,3 +385,16 @@ def cold_start_fraction(rate: float, keep_alive: float) -> float:
         msg = f"keep-alive must be ≥ 0 seconds, got {keep_alive!r}"
         raise ConfigError(msg)
     return math.exp(-rate * keep_alive)
+
+
+def keep_alive_idle_per_invocation(rate: float, keep_alive: float) -> float:
+    """Mean idle warm instance-seconds per invocation with keep-alive ``K`` (zero execution
+    time, one instance): ``E[min(gap, K)] = (1 − e^{−λK}) / λ``.
+
+    Examples
+    --------
+    >>> round(keep_alive_idle_per_invocation(1.0, 1.0), 4)
+    0.6321
+    """
+    cold = cold_start_fraction(rate, keep_alive)
+    return (1.0 - cold) / rate

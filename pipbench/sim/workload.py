@@ -36,6 +36,7 @@ __all__ = [
     "Replay",
     "Steps",
     "Workload",
+    "read_series",
     "spike",
 ]
 
@@ -403,12 +404,16 @@ class Replay:
     @classmethod
     def from_csv(cls, path: str) -> Replay:
         """Read ``t_seconds,rate`` rows (header optional)."""
-        times, rates = _read_series(path, "rate")
+        times, rates = read_series(path, "rate")
         return cls(times.tolist(), rates.tolist())
 
 
-def _read_series(path: str, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """Read a two-column ``t_seconds,VALUE`` CSV, checking times are sorted and non-negative."""
+def read_series(path: str, what: str = "value") -> tuple[np.ndarray, np.ndarray]:
+    """Read a two-column ``t_seconds,VALUE`` CSV (header optional).
+
+    Times must be non-negative and strictly increasing, values non-negative; a violation
+    raises :class:`~pipbench.errors.InputError` naming the file, line and field.
+    """
     from pathlib import Path
 
     p = Path(path)
