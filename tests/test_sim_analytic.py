@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from pipbench.errors import ConfigError
-from pipbench.sim import analytic as A
+from pipbench.sim import analytic as an
 
 
 def _erlang_b_direct(c: int, a: float) -> float:
@@ -31,17 +31,17 @@ def _erlang_c_direct(c: int, a: float) -> float:
 @pytest.mark.parametrize("rho", [0.1, 0.5, 0.9, 0.99])
 def test_erlang_b_and_c_match_the_direct_sums(c: int, rho: float) -> None:
     a = rho * c
-    assert A.erlang_b(c, a) == pytest.approx(_erlang_b_direct(c, a), rel=1e-10)
-    assert A.erlang_c(c, a) == pytest.approx(_erlang_c_direct(c, a), rel=1e-10)
+    assert an.erlang_b(c, a) == pytest.approx(_erlang_b_direct(c, a), rel=1e-10)
+    assert an.erlang_c(c, a) == pytest.approx(_erlang_c_direct(c, a), rel=1e-10)
 
 
 def test_mm1_special_cases() -> None:
     """M/M/1: P(wait) = ρ, E[W] = ρ/(μ−λ), T ~ Exp(μ−λ)."""
     lam, mu = 0.7, 1.0
-    assert A.erlang_c(1, lam) == pytest.approx(lam)
-    assert A.mmc_wait_mean(lam, mu, 1) == pytest.approx(lam / (mu - lam))
+    assert an.erlang_c(1, lam) == pytest.approx(lam)
+    assert an.mmc_wait_mean(lam, mu, 1) == pytest.approx(lam / (mu - lam))
     for q in (0.5, 0.9, 0.99):
-        assert A.mmc_response_quantile(q, lam, mu, 1) == pytest.approx(
+        assert an.mmc_response_quantile(q, lam, mu, 1) == pytest.approx(
             -math.log(1 - q) / (mu - lam)
         )
 
@@ -50,20 +50,20 @@ def test_mm1_special_cases() -> None:
 def test_response_tail_is_the_convolution(c: int, lam: float) -> None:
     """P(T > t) against numerical integration of P(W + S > t) (W mixed, S ~ Exp(μ))."""
     mu = 1.0
-    pc = A.erlang_c(c, lam)
+    pc = an.erlang_c(c, lam)
     theta = c * mu - lam
     for t in (0.1, 1.0, 3.0):
         conv = integrate.quad(
-            lambda w: theta * math.exp(-theta * w) * math.exp(-mu * max(t - w, 0)), 0, np.inf
+            lambda w, t=t: theta * math.exp(-theta * w) * math.exp(-mu * max(t - w, 0)), 0, np.inf
         )[0]
         ref = (1 - pc) * math.exp(-mu * t) + pc * conv
-        assert float(A.mmc_response_tail(t, lam, mu, c)) == pytest.approx(ref, rel=1e-7)
+        assert float(an.mmc_response_tail(t, lam, mu, c)) == pytest.approx(ref, rel=1e-7)
 
 
 def test_theta_equal_mu_branch_is_continuous() -> None:
     """c = 2, λ = 1, μ = 1 gives θ = cμ − λ = μ: the limit (1 + μt)e^{−μt} branch."""
-    a = float(A.mmc_response_tail(1.3, 1.0, 1.0, 2))
-    b = float(A.mmc_response_tail(1.3, 1.0 - 1e-7, 1.0, 2))
+    a = float(an.mmc_response_tail(1.3, 1.0, 1.0, 2))
+    b = float(an.mmc_response_tail(1.3, 1.0 - 1e-7, 1.0, 2))
     assert a == pytest.approx(b, rel=1e-5)
 
 
@@ -72,27 +72,27 @@ def test_theta_equal_mu_branch_is_continuous() -> None:
 def test_mm1k_closed_form(K: int, rho: float) -> None:
     """M/M/1/K: p_K = ρ^K(1−ρ)/(1−ρ^{K+1}) (Gross & Harris)."""
     ref = rho**K * (1 - rho) / (1 - rho ** (K + 1))
-    assert A.mmck(rho, 1.0, 1, K).p_block == pytest.approx(ref, rel=1e-10)
+    assert an.mmck(rho, 1.0, 1, K).p_block == pytest.approx(ref, rel=1e-10)
 
 
 def test_mmck_tends_to_mmc_and_erlang_b() -> None:
     """K = c is Erlang B; K → ∞ gives Erlang C's P(wait) and mean wait."""
-    assert A.mmck(3.0, 1.0, 4, 4).p_block == pytest.approx(A.erlang_b(4, 3.0))
-    big = A.mmck(3.0, 1.0, 4, 2000)
-    assert big.p_wait == pytest.approx(A.erlang_c(4, 3.0), rel=1e-9)
-    assert big.wait_mean == pytest.approx(A.mmc_wait_mean(3.0, 1.0, 4), rel=1e-9)
+    assert an.mmck(3.0, 1.0, 4, 4).p_block == pytest.approx(an.erlang_b(4, 3.0))
+    big = an.mmck(3.0, 1.0, 4, 2000)
+    assert big.p_wait == pytest.approx(an.erlang_c(4, 3.0), rel=1e-9)
+    assert big.wait_mean == pytest.approx(an.mmc_wait_mean(3.0, 1.0, 4), rel=1e-9)
 
 
 def test_ttl_single_key_formulas() -> None:
     """One key at λ: λT/(1+λT) set on miss, 1 − e^{−λT} reset on hit; the aggregate weighs keys
     by popularity."""
-    assert A.ttl_hit_ratio([1.0], 2.0, ttl=3.0) == pytest.approx(6 / 7)
-    assert A.ttl_hit_ratio([1.0], 2.0, ttl=3.0, mode="reset-on-hit") == pytest.approx(
+    assert an.ttl_hit_ratio([1.0], 2.0, ttl=3.0) == pytest.approx(6 / 7)
+    assert an.ttl_hit_ratio([1.0], 2.0, ttl=3.0, mode="reset-on-hit") == pytest.approx(
         1 - math.exp(-6)
     )
     p = [0.75, 0.25]
     ref = 0.75 * (0.75 / 1.75) + 0.25 * (0.25 / 1.25)
-    assert A.ttl_hit_ratio(p, 1.0, ttl=1.0) == pytest.approx(ref)
+    assert an.ttl_hit_ratio(p, 1.0, ttl=1.0) == pytest.approx(ref)
 
 
 def test_stale_given_hit_matches_monte_carlo_integral() -> None:
@@ -100,46 +100,46 @@ def test_stale_given_hit_matches_monte_carlo_integral() -> None:
     1 − (1 − e^{−uT})/(uT) for one key (the λ's cancel)."""
     u, T = 0.3, 4.0
     ref = 1 - (1 - math.exp(-u * T)) / (u * T)
-    assert A.ttl_stale_given_hit([1.0], 5.0, ttl=T, update_rate=u) == pytest.approx(ref)
+    assert an.ttl_stale_given_hit([1.0], 5.0, ttl=T, update_rate=u) == pytest.approx(ref)
     # reset-on-hit → tends to set-on-miss's value when λT is small (hits rarely renew)
-    small = A.ttl_stale_given_hit([1.0], 1e-4, ttl=T, update_rate=u, mode="reset-on-hit")
+    small = an.ttl_stale_given_hit([1.0], 1e-4, ttl=T, update_rate=u, mode="reset-on-hit")
     assert small == pytest.approx(ref, rel=1e-3)
 
 
 def test_che_is_exact_for_uniform_popularity() -> None:
     """Uniform popularity: LRU holds C of N equally likely keys, hit ratio C/N exactly; Che
     gives the same."""
-    p = A.zipf_popularity(50, 0.0)
+    p = an.zipf_popularity(50, 0.0)
     for cap in (1, 10, 49):
-        assert A.che_hit_ratio(p, cap) == pytest.approx(cap / 50, rel=1e-9)
-    assert A.che_hit_ratio(p, 50) == 1.0
+        assert an.che_hit_ratio(p, cap) == pytest.approx(cap / 50, rel=1e-9)
+    assert an.che_hit_ratio(p, 50) == 1.0
 
 
 def test_cold_start_and_idle_closed_forms() -> None:
-    assert A.cold_start_fraction(2.0, 0.0) == 1.0
-    assert A.cold_start_fraction(2.0, 1.5) == pytest.approx(math.exp(-3))
+    assert an.cold_start_fraction(2.0, 0.0) == 1.0
+    assert an.cold_start_fraction(2.0, 1.5) == pytest.approx(math.exp(-3))
     # E[min(X, K)] for X ~ Exp(λ), by scipy's expect
     ref = stats.expon(scale=0.5).expect(lambda x: min(x, 1.5))
-    assert A.keep_alive_idle_per_invocation(2.0, 1.5) == pytest.approx(ref, rel=1e-6)
+    assert an.keep_alive_idle_per_invocation(2.0, 1.5) == pytest.approx(ref, rel=1e-6)
 
 
 @given(st.integers(1, 40), st.floats(0.01, 0.99))
 def test_erlang_c_at_least_erlang_b(c: int, rho: float) -> None:
     """Queueing waits at least as often as the loss system blocks, both in [0, 1]."""
-    b, cc = A.erlang_b(c, rho * c), A.erlang_c(c, rho * c)
+    b, cc = an.erlang_b(c, rho * c), an.erlang_c(c, rho * c)
     assert 0 <= b <= cc <= 1
 
 
 @pytest.mark.parametrize(
     ("call", "fragment"),
     [
-        (lambda: A.erlang_c(2, 2.5), "below the number of servers"),
-        (lambda: A.erlang_b(0, 1.0), "servers c"),
-        (lambda: A.erlang_b(2, -1.0), "offered load"),
-        (lambda: A.ttl_hit_ratio([1.0], 1.0, ttl=-1.0), "ttl"),
-        (lambda: A.ttl_hit_ratio([1.0], 1.0, ttl=1.0, mode="lazy"), "ttl mode"),  # type: ignore[arg-type]
-        (lambda: A.cold_start_fraction(0.0, 1.0), "arrival rate"),
-        (lambda: A.zipf_popularity(10, -1.0), "zipf alpha"),
+        (lambda: an.erlang_c(2, 2.5), "below the number of servers"),
+        (lambda: an.erlang_b(0, 1.0), "servers c"),
+        (lambda: an.erlang_b(2, -1.0), "offered load"),
+        (lambda: an.ttl_hit_ratio([1.0], 1.0, ttl=-1.0), "ttl"),
+        (lambda: an.ttl_hit_ratio([1.0], 1.0, ttl=1.0, mode="lazy"), "ttl mode"),  # type: ignore[arg-type]
+        (lambda: an.cold_start_fraction(0.0, 1.0), "arrival rate"),
+        (lambda: an.zipf_popularity(10, -1.0), "zipf alpha"),
     ],
 )
 def test_bad_parameters_are_named(call: object, fragment: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from pipbench.errors import ConfigError
-from pipbench.sim import analytic as A
+from pipbench.sim import analytic as an
 from pipbench.sim.cache import Cache, simulate_cache
 from pipbench.sim.distributions import Distribution
 from pipbench.sim.workload import Poisson
@@ -29,11 +29,13 @@ def test_ttl_hit_ratio_and_staleness(mode: str, alpha: float, ttl: float) -> Non
     cache = Cache(keys=100, zipf_alpha=alpha, ttl=ttl, ttl_mode=mode, update_rate=0.2)  # type: ignore[arg-type]
     rows = _rows(cache, 50.0, seed=int(ttl * 10 + alpha * 100))
     p = cache.popularity
-    h = A.ttl_hit_ratio(p, 50.0, ttl=ttl, mode=mode)  # type: ignore[arg-type]
+    h = an.ttl_hit_ratio(p, 50.0, ttl=ttl, mode=mode)  # type: ignore[arg-type]
     check(rows, "hit_ratio", h)
     check(rows, "backend_rate", 50.0 * (1 - h))
     check(
-        rows, "stale_given_hit", A.ttl_stale_given_hit(p, 50.0, ttl=ttl, update_rate=0.2, mode=mode)
+        rows,
+        "stale_given_hit",
+        an.ttl_stale_given_hit(p, 50.0, ttl=ttl, update_rate=0.2, mode=mode),
     )  # type: ignore[arg-type]
 
 
@@ -43,8 +45,8 @@ def test_ttl_hit_ratio_and_staleness(mode: str, alpha: float, ttl: float) -> Non
 def test_lru_matches_che(keys: int, alpha: float, cap: int) -> None:
     cache = Cache(keys=keys, zipf_alpha=alpha, capacity=cap)
     rows = _rows(cache, 100.0, n=20000, r=8, seed=keys + cap)
-    mean, lo, hi = ci([r["hit_ratio"] for r in rows])
-    che = A.che_hit_ratio(cache.popularity, cap)
+    _mean, lo, hi = ci([r["hit_ratio"] for r in rows])
+    che = an.che_hit_ratio(cache.popularity, cap)
     assert lo - 0.01 <= che <= hi + 0.01, (che, lo, hi)
 
 

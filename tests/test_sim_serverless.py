@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pipbench.errors import ConfigError
-from pipbench.sim import analytic as A
+from pipbench.sim import analytic as an
 from pipbench.sim.distributions import Distribution
 from pipbench.sim.serverless import HistogramKeepAlive, Serverless, simulate_serverless
 from pipbench.sim.workload import MMPP, Poisson
@@ -30,8 +30,8 @@ def _rows(fn: Serverless, rate: float, n: int = 3000, r: int = 10, seed: int = 1
 def test_cold_fraction_is_exp_minus_lambda_k(rate: float, keep: float) -> None:
     fn = Serverless(keep_alive=keep, execution_time=ZERO, init_time=ZERO)
     rows = _rows(fn, rate, seed=int(rate * 100 + keep))
-    check(rows, "cold_fraction", A.cold_start_fraction(rate, keep))
-    check(rows, "idle_warm_s_per_invocation", A.keep_alive_idle_per_invocation(rate, keep))
+    check(rows, "cold_fraction", an.cold_start_fraction(rate, keep))
+    check(rows, "idle_warm_s_per_invocation", an.keep_alive_idle_per_invocation(rate, keep))
 
 
 def test_zero_keep_alive_and_zero_execution_are_valid() -> None:
@@ -49,7 +49,7 @@ def test_provisioned_spillover_is_erlang_b(p: int, load: float) -> None:
         keep_alive=60.0, execution_time=Distribution("exp", 1.0), provisioned=p, init_time=ZERO
     )
     rows = _rows(fn, load, n=4000, seed=10 + p)
-    check(rows, "spillover_fraction", A.erlang_b(p, load))
+    check(rows, "spillover_fraction", an.erlang_b(p, load))
 
 
 def test_cost_components() -> None:

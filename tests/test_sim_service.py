@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from pipbench.errors import ConfigError
-from pipbench.sim import analytic as A
+from pipbench.sim import analytic as an
 from pipbench.sim.distributions import Distribution, parse_distribution
 from pipbench.sim.hpa import HPA
 from pipbench.sim.scaling import Scheduled
@@ -42,9 +42,9 @@ def test_mmc_matches_erlang_c(c: int, rho: float) -> None:
     lam = rho * c
     n = 4000 if rho < 0.75 else 16000  # heavy traffic relaxes slowly: longer runs
     rows = _mmc_rows(c, lam, n=n, r=12, seed=100 + c)
-    check(rows, "p_wait", A.erlang_c(c, lam))
-    check(rows, "wait_mean", A.mmc_wait_mean(lam, 1.0, c))
-    check(rows, "response_p95", A.mmc_response_quantile(0.95, lam, 1.0, c))
+    check(rows, "p_wait", an.erlang_c(c, lam))
+    check(rows, "wait_mean", an.mmc_wait_mean(lam, 1.0, c))
+    check(rows, "response_p95", an.mmc_response_quantile(0.95, lam, 1.0, c))
     check(rows, "utilization", rho)
     check(rows, "throughput", lam)
 
@@ -57,18 +57,18 @@ def test_concurrency_is_servers() -> None:
         12,
         7,
     )
-    check(rows, "p_wait", A.erlang_c(8, 6.0))
+    check(rows, "p_wait", an.erlang_c(8, 6.0))
 
 
 @pytest.mark.parametrize(("c", "q", "lam"), [(1, 0, 0.8), (1, 3, 1.2), (2, 3, 3.0), (8, 2, 9.0)])
 def test_queue_limit_blocking_matches_mmck(c: int, q: int, lam: float) -> None:
     """The 503 rate with ``q`` waiting slots is M/M/c/K blocking with K = c + q (q = 0: Erlang B)."""
     rows = _mmc_rows(c, lam, n=4000, r=12, seed=200 + c + q, queue_limit=q)
-    ref = A.mmck(lam, 1.0, c, c + q)
+    ref = an.mmck(lam, 1.0, c, c + q)
     check(rows, "p_block", ref.p_block)
     check(rows, "wait_mean", ref.wait_mean)
     if q == 0:
-        assert ref.p_block == pytest.approx(A.erlang_b(c, lam))
+        assert ref.p_block == pytest.approx(an.erlang_b(c, lam))
 
 
 def test_random_routing_is_poisson_splitting() -> None:
@@ -79,7 +79,7 @@ def test_random_routing_is_poisson_splitting() -> None:
         12,
         11,
     )
-    check(rows, "p_block", A.mmck(1.5, 1.0, 2, 4).p_block)
+    check(rows, "p_block", an.mmck(1.5, 1.0, 2, 4).p_block)
 
 
 def test_smarter_routing_blocks_less() -> None:
@@ -133,7 +133,8 @@ def test_hpa_scales_up_on_a_load_step_and_back_down() -> None:
     peak = n[(t > 600) & (t < 1800)].max()
     assert peak >= 12  # ≥ 8 busy servers at a 50 % target needs ≥ 16 at the end of the ramp
     assert n[-1] <= 6
-    assert (n >= 2).all() and (n <= 30).all()
+    assert (n >= 2).all()
+    assert (n <= 30).all()
 
 
 def test_scheduled_scaling_follows_the_schedule() -> None:
