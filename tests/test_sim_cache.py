@@ -44,7 +44,7 @@ def test_ttl_hit_ratio_and_staleness(mode: str, alpha: float, ttl: float) -> Non
 )
 def test_lru_matches_che(keys: int, alpha: float, cap: int) -> None:
     cache = Cache(keys=keys, zipf_alpha=alpha, capacity=cap)
-    rows = _rows(cache, 100.0, n=20000, r=8, seed=keys + cap)
+    rows = _rows(cache, 100.0, n=12000, r=8, seed=keys + cap)
     _mean, lo, hi = ci([r["hit_ratio"] for r in rows])
     che = an.che_hit_ratio(cache.popularity, cap)
     assert lo - 0.01 <= che <= hi + 0.01, (che, lo, hi)
