@@ -33,12 +33,13 @@ def _root(
 
 def _register() -> None:
     # One line per command module (explicit, no discovery).
-    from pipbench.cli import demo, ingest, notebook, pip, slo
+    from pipbench.cli import demo, ingest, notebook, pip, simulate, slo
 
     demo.register(app)
     ingest.register(app)
     notebook.register(app)
     pip.register(app)
+    simulate.register(app)
     slo.register(app)
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,161 @@
+"""The service model against queueing theory.
+
+References: Erlang C and the M/M/c waiting-time and response-time laws
+(:mod:`pipbench.sim.analytic`, themselves checked in ``test_sim_analytic``); M/M/c/K
+blocking; Poisson splitting (random routing = independent M/M/c/K per replica);
+Pollaczek–Khinchine for M/D/1 (an independent closed form). Every comparison uses the
+99.9 % confidence interval of the replication means (``tests/_simstats.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipbench.errors import ConfigError
+from pipbench.sim import analytic as an
+from pipbench.sim.distributions import Distribution, parse_distribution
+from pipbench.sim.hpa import HPA
+from pipbench.sim.scaling import Scheduled
+from pipbench.sim.service import Service, simulate_service
+from pipbench.sim.workload import Poisson, Steps
+from tests._simstats import check, replications
+
+EXP1 = Distribution("exp", 1.0)
+
+
+def _mmc_rows(c: int, lam: float, n: int, r: int, seed: int, **kw: object) -> list:
+    svc = Service(replicas=c, service_time=EXP1, **kw)  # type: ignore[arg-type]
+    return replications(
+        lambda s: simulate_service(svc, Poisson(lam), requests=n, seed=s, warmup=0.2).summary(),
+        r,
+        seed,
+    )
+
+
+@pytest.mark.parametrize(
+    ("c", "rho"),
+    [(1, 0.3), (1, 0.8), (2, 0.5), (4, 0.3), (4, 0.9), (8, 0.7), (16, 0.4), (16, 0.9)],
+)
+def test_mmc_matches_erlang_c(c: int, rho: float) -> None:
+    """P(wait), mean wait, p95 response and utilisation of M/M/c vs Erlang C and its tail."""
+    lam = rho * c
+    n = 4000 if rho < 0.75 else 10000  # heavy traffic relaxes slowly: longer runs
+    rows = _mmc_rows(c, lam, n=n, r=12, seed=100 + c)
+    check(rows, "p_wait", an.erlang_c(c, lam))
+    check(rows, "wait_mean", an.mmc_wait_mean(lam, 1.0, c))
+    check(rows, "response_p95", an.mmc_response_quantile(0.95, lam, 1.0, c))
+    check(rows, "utilization", rho)
+    check(rows, "throughput", lam)
+
+
+def test_concurrency_is_servers() -> None:
+    """4 replicas × concurrency 2 behave as M/M/8 (Erlang C with c = 8)."""
+    svc = Service(replicas=4, concurrency=2, service_time=EXP1)
+    rows = replications(
+        lambda s: simulate_service(svc, Poisson(6.0), requests=4000, seed=s, warmup=0.2).summary(),
+        12,
+        7,
+    )
+    check(rows, "p_wait", an.erlang_c(8, 6.0))
+
+
+@pytest.mark.parametrize(("c", "q", "lam"), [(1, 0, 0.8), (1, 3, 1.2), (2, 3, 3.0), (8, 2, 9.0)])
+def test_queue_limit_blocking_matches_mmck(c: int, q: int, lam: float) -> None:
+    """The 503 rate with ``q`` waiting slots is M/M/c/K blocking with K = c + q (q = 0: Erlang B)."""
+    rows = _mmc_rows(c, lam, n=4000, r=12, seed=200 + c + q, queue_limit=q)
+    ref = an.mmck(lam, 1.0, c, c + q)
+    check(rows, "p_block", ref.p_block)
+    check(rows, "wait_mean", ref.wait_mean)
+    if q == 0:
+        assert ref.p_block == pytest.approx(an.erlang_b(c, lam))
+
+
+def test_random_routing_is_poisson_splitting() -> None:
+    """Random routing splits Poisson traffic: each replica is M/M/conc/(conc+q) at λ/replicas."""
+    svc = Service(replicas=4, concurrency=2, queue_limit=2, routing="random", service_time=EXP1)
+    rows = replications(
+        lambda s: simulate_service(svc, Poisson(6.0), requests=4000, seed=s, warmup=0.2).summary(),
+        12,
+        11,
+    )
+    check(rows, "p_block", an.mmck(1.5, 1.0, 2, 4).p_block)
+
+
+def test_smarter_routing_blocks_less() -> None:
+    """Least-loaded ≤ round-robin ≤ random in 503s on the same requests (common random numbers)."""
+    blocks = {}
+    for routing in ("random", "round-robin", "least-loaded"):
+        svc = Service(replicas=4, concurrency=1, queue_limit=1, routing=routing, service_time=EXP1)
+        blocks[routing] = simulate_service(svc, Poisson(3.0), requests=20000, seed=3).summary()[
+            "p_block"
+        ]
+    assert blocks["least-loaded"] < blocks["round-robin"] < blocks["random"]
+
+
+def test_md1_matches_pollaczek_khinchine() -> None:
+    """Constant service times: M/D/1 mean wait ρ/(2μ(1−ρ)) (Pollaczek–Khinchine)."""
+    svc = Service(replicas=1, service_time=parse_distribution("const:1"))
+    rows = replications(
+        lambda s: simulate_service(svc, Poisson(0.6), requests=4000, seed=s, warmup=0.2).summary(),
+        12,
+        5,
+    )
+    check(rows, "wait_mean", 0.6 / (2 * 0.4))
+
+
+def test_common_random_numbers_across_scenarios() -> None:
+    """The same seed gives the same arrivals and per-request service times in every scenario."""
+    a = simulate_service(Service(replicas=1, service_time=EXP1), Poisson(0.5), requests=500, seed=9)
+    b = simulate_service(Service(replicas=3, service_time=EXP1), Poisson(0.5), requests=500, seed=9)
+    np.testing.assert_array_equal(a.arrival, b.arrival)
+    np.testing.assert_allclose(a.end - a.start, b.end - b.start)
+    assert b.summary()["wait_mean"] < a.summary()["wait_mean"]
+
+
+def test_duration_mode_and_warmup() -> None:
+    """``duration`` stops arrivals at S seconds; the warm-up drops that fraction of the window."""
+    run = simulate_service(
+        Service(replicas=2, service_time=EXP1), Poisson(1.0), duration=500, seed=1, warmup=0.5
+    )
+    assert run.arrival.max() < 500
+    assert run.summary()["requests"] == int((run.arrival >= 250).sum())
+
+
+def test_hpa_scales_up_on_a_load_step_and_back_down() -> None:
+    """A 4× load step makes the HPA add replicas; after the step the stabilization window lets it
+    shrink again. Utilisation stays near the target when it has settled."""
+    hpa = HPA(min_replicas=2, max_replicas=30, target=50.0)
+    svc = Service(replicas=2, service_time=EXP1, autoscaler=hpa, provisioning_delay=10.0)
+    wl = Steps([0, 600, 1800], [2.0, 8.0, 2.0])
+    run = simulate_service(svc, wl, duration=3000, seed=4)
+    t, n = run.changes[:, 0], run.changes[:, 1]
+    peak = n[(t > 600) & (t < 1800)].max()
+    assert peak >= 12  # ≥ 8 busy servers at a 50 % target needs ≥ 16 at the end of the ramp
+    assert n[-1] <= 6
+    assert (n >= 2).all()
+    assert (n <= 30).all()
+
+
+def test_scheduled_scaling_follows_the_schedule() -> None:
+    """Scheduled scaling sets the replica count at the scheduled times."""
+    sched = Scheduled(times=(0.0, 100.0), replicas=(2, 5), period=10.0)
+    svc = Service(replicas=2, service_time=EXP1, autoscaler=sched)
+    run = simulate_service(svc, Poisson(1.0), duration=200, seed=1)
+    t, n = run.changes[:, 0], run.changes[:, 1]
+    assert n[t < 100].max() == 2
+    assert n[-1] == 5
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"replicas": 0}, "replicas"),
+        ({"routing": "sticky"}, "routing"),
+        ({"queue_limit": -1}, "queue limit"),
+        ({"provisioning_delay": -2.0}, "provisioning delay"),
+    ],
+)
+def test_bad_configuration_names_the_parameter(kwargs: dict, fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        Service(**kwargs)
