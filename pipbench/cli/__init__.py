@@ -36,6 +36,9 @@ def _register() -> None:
     from pipbench.cli import ingest as _ingest
 
     _ingest.register(app)
+    from pipbench.cli import verify as _verify
+
+    _verify.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
