@@ -33,7 +33,7 @@ Examples
 >>> r.verdict, r.classification
 ('fail', 'high')
 >>> round(r.effect, 2)
-0.16
+0.13
 """
 
 from __future__ import annotations
