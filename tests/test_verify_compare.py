@@ -216,7 +216,9 @@ def test_overdispersed_counts_use_quasi_poisson_and_stay_calibrated() -> None:
         b = rng.negative_binomial(2, 2 / 12, 30)  # mean 10, variance 60
         c = rng.negative_binomial(2, 2 / 12, 30)
         e = np.full(30, 1000.0)
-        fails_auto += compare_samples(b, c, baseline_exposure=e, canary_exposure=e).verdict == "fail"
+        fails_auto += (
+            compare_samples(b, c, baseline_exposure=e, canary_exposure=e).verdict == "fail"
+        )
         fails_exact += (
             compare_samples(b, c, baseline_exposure=e, canary_exposure=e, method="poisson").verdict
             == "fail"
@@ -231,8 +233,14 @@ def test_quantile_bootstrap_calibrated_and_detects_tail() -> None:
     rng = np.random.default_rng(10)
     reps = 150
     fails = sum(
-        compare_samples(rng.lognormal(0, 0.5, 400), rng.lognormal(0, 0.5, 400), quantile=0.95,
-                        n_boot=1000, seed=i).verdict == "fail"
+        compare_samples(
+            rng.lognormal(0, 0.5, 400),
+            rng.lognormal(0, 0.5, 400),
+            quantile=0.95,
+            n_boot=1000,
+            seed=i,
+        ).verdict
+        == "fail"
         for i in range(reps)
     )
     assert false_fail_ok(fails, reps)
@@ -303,7 +311,8 @@ def test_time_units_are_converted() -> None:
 def test_constant_data_pass_and_explanation_is_one_sentence() -> None:
     r = compare_samples([5.0] * 10, [5.0] * 10)
     assert r.verdict == "pass"
-    assert r.explanation.count(". ") == 0 and r.explanation.endswith(".")
+    assert r.explanation.count(". ") == 0
+    assert r.explanation.endswith(".")
     d = r.as_dict()
     assert d["verdict"] == "pass"
 
@@ -325,12 +334,16 @@ class _Seasonal:
     """A tiny fit/predict estimator: least-squares daily sine + level."""
 
     def fit(self, t, y):
-        X = np.c_[np.ones_like(t, float), np.sin(2 * np.pi * t / 1440), np.cos(2 * np.pi * t / 1440)]
+        X = np.c_[
+            np.ones_like(t, float), np.sin(2 * np.pi * t / 1440), np.cos(2 * np.pi * t / 1440)
+        ]
         self.coef_ = np.linalg.lstsq(X, y, rcond=None)[0]
         return self
 
     def predict(self, t):
-        X = np.c_[np.ones_like(t, float), np.sin(2 * np.pi * t / 1440), np.cos(2 * np.pi * t / 1440)]
+        X = np.c_[
+            np.ones_like(t, float), np.sin(2 * np.pi * t / 1440), np.cos(2 * np.pi * t / 1440)
+        ]
         return X @ self.coef_
 
 
@@ -352,7 +365,10 @@ def test_before_after_seasonal_adjustment() -> None:
     assert hit.verdict == "fail"
     # a callable works too
     f = compare_windows(
-        y, timestamps=t, before=before, after=after,
+        y,
+        timestamps=t,
+        before=before,
+        after=after,
         seasonal=lambda tt: 100 + 30 * np.sin(2 * np.pi * tt / 1440),
     )
     assert f.verdict == "pass"

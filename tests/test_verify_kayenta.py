@@ -133,8 +133,9 @@ def test_scoring_weights_and_thresholds() -> None:
         KayentaMetric("c2", groups=("C",)),
     ]
     data = {"a1": (b, b + 0.0), "a2": (b, hi), "b1": (b, hi), "c1": (b, b), "c2": ([], b)}
-    res = kayenta_judge(data, metrics, group_weights={"A": 50}, pass_threshold=90,
-                        marginal_threshold=40)
+    res = kayenta_judge(
+        data, metrics, group_weights={"A": 50}, pass_threshold=90, marginal_threshold=40
+    )
     assert res.group_scores == {"A": 50.0, "B": 0.0, "C": 100.0}
     # A: 50·0.5 ; B and C share 50: 25 each → 0 + 25
     assert res.score == pytest.approx(50.0)
@@ -145,7 +146,8 @@ def test_half_nodata_fails_and_muted_metrics_do_not_count() -> None:
     x = np.arange(10.0)
     m = [KayentaMetric("a", groups=("g",)), KayentaMetric("b", groups=("g",))]
     res = kayenta_judge({"a": (x, x), "b": ([], x)}, m)
-    assert res.score == 0.0 and "NODATA" in res.reason
+    assert res.score == 0.0
+    assert "NODATA" in res.reason
     muted = [KayentaMetric("a", groups=("g",)), KayentaMetric("b", groups=("g",), muted=True)]
     res = kayenta_judge({"a": (x, x), "b": (x, x + 100)}, muted)
     assert res.score == 100.0
@@ -206,5 +208,6 @@ def test_known_failure_sparse_error_counts_degenerate_interval() -> None:
     assert max(abs(lo), abs(hi), abs(est)) < 1e-5  # no information about the size
     e = np.full(60, 1000.0)
     ours = compare_samples(b, c, baseline_exposure=e, canary_exposure=e)
-    assert ours.method == "poisson" and ours.verdict == "fail"
+    assert ours.method == "poisson"
+    assert ours.verdict == "fail"
     assert ours.ci[0] < 3.0 < ours.ci[1]  # rate ratio 4 → effect +300 %

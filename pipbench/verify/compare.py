@@ -44,10 +44,10 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from pipbench.errors import ConfigError, InputError
-from pipbench.verify._stats import ar1_tau, pairwise_diff_quantiles
+from pipbench.verify._stats import ar1_tau, average_ranks, pairwise_diff_quantiles
 
 __all__ = [
     "DIRECTIONS",
@@ -295,34 +295,42 @@ def _ci_level(direction: str, alpha: float) -> float:
 
 # ----------------------------------------------------------------------------- rank test
 def _rank_tau(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    ranks = stats.rankdata(np.concatenate([x, y]))
+    ranks, _ = average_ranks(np.concatenate([x, y]))
     return ar1_tau([ranks[: x.size], ranks[x.size :]], margin=_MARGIN)
+
+
+def _t_sf(z: float, df: float) -> float:
+    return float(special.stdtr(df, -z))
 
 
 def _mw_p(
     x: np.ndarray, y: np.ndarray, shift: float, alternative: str, tau: float
 ) -> tuple[float, float]:
-    """One-sided p of U for ``x - shift`` against ``y``; returns (p, U)."""
+    """One-sided p of U for ``x - shift`` against ``y``; returns (p, U).
+
+    Without autocorrelation this is ``scipy.stats.mannwhitneyu(method="auto")``: exact for
+    small tie-free samples (delegated to scipy), else the tie- and continuity-corrected
+    normal approximation. With ``tau > 1`` the variance is inflated by ``tau`` and the
+    reference is Student-t on ``(nx + ny)/tau − 2`` degrees of freedom.
+    """
     xs = x - shift
-    if tau <= 1.0:
-        res = stats.mannwhitneyu(xs, y, alternative=alternative, method="auto")
-        return float(res.pvalue), float(res.statistic)
     nx, ny = xs.size, y.size
-    pooled = np.concatenate([xs, y])
-    ranks = stats.rankdata(pooled)
+    ranks, tie_sum = average_ranks(np.concatenate([xs, y]))
     u = float(ranks[:nx].sum() - nx * (nx + 1) / 2.0)
-    _, counts = np.unique(pooled, return_counts=True)
+    if tau <= 1.0 and tie_sum == 0 and min(nx, ny) <= 8:
+        res = stats.mannwhitneyu(xs, y, alternative=alternative, method="exact")
+        return float(res.pvalue), u
     n = nx + ny
-    tie = float(((counts**3) - counts).sum()) / (n * (n - 1))
-    var = nx * ny / 12.0 * ((n + 1) - tie) * tau
+    var = nx * ny / 12.0 * ((n + 1) - tie_sum / (n * (n - 1))) * tau
     if var <= 0:
         return 1.0, u
     mu = nx * ny / 2.0
     cc = 0.5 if alternative == "greater" else -0.5
     z = (u - mu - cc) / math.sqrt(var)
-    df = max(n / tau - 2.0, 2.0)
-    p = stats.t.sf(z, df) if alternative == "greater" else stats.t.cdf(z, df)
-    return float(p), u
+    if alternative == "less":
+        z = -z
+    p = _t_sf(z, max(n / tau - 2.0, 2.0)) if tau > 1.0 else float(special.ndtr(-z))
+    return min(p, 1.0), u
 
 
 def _hl_interval(
@@ -332,11 +340,12 @@ def _hl_interval(
     nx, ny = x.size, y.size
     n_pairs = nx * ny
     n = nx + ny
-    pooled = np.concatenate([x, y])
-    _, counts = np.unique(pooled, return_counts=True)
-    tie = float(((counts**3) - counts).sum()) / (n * (n - 1))
-    sigma = math.sqrt(max(nx * ny / 12.0 * ((n + 1) - tie) * tau, 0.0))
-    z = stats.t.isf(tail, max(n / tau - 2.0, 2.0)) if tau > 1.0 else stats.norm.isf(tail)
+    _, tie_sum = average_ranks(np.concatenate([x, y]))
+    sigma = math.sqrt(max(nx * ny / 12.0 * ((n + 1) - tie_sum / (n * (n - 1))) * tau, 0.0))
+    if tau > 1.0:
+        z = float(-special.stdtrit(max(n / tau - 2.0, 2.0), tail))
+    else:
+        z = float(-special.ndtri(tail))
     k_lo = max(1, math.floor(n_pairs / 2.0 - z * sigma))
     k_hi = n_pairs + 1 - k_lo
     mid = [(n_pairs + 1) // 2, n_pairs // 2 + 1]

@@ -43,7 +43,6 @@ __all__ = ["CORRECTIONS", "CanaryJudgement", "MetricJudgement", "MetricSpec", "j
 
 Correction = Literal["holm", "bh", "none"]
 CORRECTIONS: tuple[str, ...] = ("holm", "bh", "none")
-_SM_METHOD = {"holm": "holm", "bh": "fdr_bh"}
 
 
 @dataclass(frozen=True)
@@ -121,12 +120,24 @@ class CanaryJudgement:
         }
 
 
-def _adjust(p: np.ndarray, alpha: float, correction: str) -> np.ndarray:
-    if p.size == 0 or correction == "none":
-        return p.copy()
-    from statsmodels.stats.multitest import multipletests
+def _adjust(p: np.ndarray, correction: str) -> np.ndarray:
+    """Holm step-down or Benjamini-Hochberg step-up adjusted p-values.
 
-    return np.asarray(multipletests(p, alpha=alpha, method=_SM_METHOD[correction])[1])
+    Implemented here (same formulas as statsmodels ``multipletests``, which is the test
+    reference) because statsmodels' Holm calls ``gc.collect()`` on every call: ~50 ms.
+    """
+    m = p.size
+    if m == 0 or correction == "none":
+        return p.copy()
+    order = np.argsort(p, kind="mergesort")
+    ps = p[order]
+    if correction == "holm":
+        adj = np.maximum.accumulate(ps * np.arange(m, 0, -1))
+    else:  # bh
+        adj = np.minimum.accumulate((ps * m / np.arange(1, m + 1))[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(adj, 1.0)
+    return out
 
 
 def judge_canary(
@@ -218,7 +229,7 @@ def judge_canary(
     has = np.array([c.verdict != "nodata" for _, c in comps], dtype=bool)
     raw = np.array([c.p_value for _, c in comps], dtype=float)
     adj = np.full(raw.size, np.nan)
-    adj[has] = _adjust(raw[has], alpha, correction)
+    adj[has] = _adjust(raw[has], correction)
     judged: list[MetricJudgement] = []
     for (spec, comp), p_adj in zip(comps, adj, strict=True):
         if comp.verdict == "nodata":
