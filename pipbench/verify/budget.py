@@ -118,7 +118,8 @@ def budget_impact(
     budget = 1.0 - slo
     b0 = baseline_bad_fraction / budget
     b1 = canary_bad_fraction / budget
-    alert = next((a for a in BURN_RATE_ALERTS if b1 >= a.burn_rate), None)
+    # a burn rate at the threshold trips it (1e-9 absorbs 1 − 0.999 ≠ 0.001 in floating point)
+    alert = next((a for a in BURN_RATE_ALERTS if b1 >= a.burn_rate * (1 - 1e-9)), None)
     days = window_days / b1 if b1 > 0 else math.inf
     if alert is not None:
         what = (
