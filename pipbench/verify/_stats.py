@@ -31,7 +31,7 @@ def average_ranks(a: np.ndarray) -> tuple[np.ndarray, float]:
     >>> r.tolist(), ties
     ([2.5, 1.0, 2.5], 6.0)
     """
-    order = np.argsort(a, kind="mergesort")
+    order = np.argsort(a)  # average ranks do not depend on the order among ties
     s = a[order]
     obs = np.empty(s.size, dtype=bool)
     obs[0] = True

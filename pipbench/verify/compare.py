@@ -294,8 +294,7 @@ def _ci_level(direction: str, alpha: float) -> float:
 
 
 # ----------------------------------------------------------------------------- rank test
-def _rank_tau(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    ranks, _ = average_ranks(np.concatenate([x, y]))
+def _rank_tau(x: np.ndarray, ranks: np.ndarray) -> tuple[float, float]:
     return ar1_tau([ranks[: x.size], ranks[x.size :]], margin=_MARGIN)
 
 
@@ -304,7 +303,12 @@ def _t_sf(z: float, df: float) -> float:
 
 
 def _mw_p(
-    x: np.ndarray, y: np.ndarray, shift: float, alternative: str, tau: float
+    x: np.ndarray,
+    y: np.ndarray,
+    shift: float,
+    alternative: str,
+    tau: float,
+    ranked: tuple[np.ndarray, float] | None = None,
 ) -> tuple[float, float]:
     """One-sided p of U for ``x - shift`` against ``y``; returns (p, U).
 
@@ -315,7 +319,9 @@ def _mw_p(
     """
     xs = x - shift
     nx, ny = xs.size, y.size
-    ranks, tie_sum = average_ranks(np.concatenate([xs, y]))
+    if ranked is None or shift != 0:
+        ranked = average_ranks(np.concatenate([xs, y]))
+    ranks, tie_sum = ranked
     u = float(ranks[:nx].sum() - nx * (nx + 1) / 2.0)
     if tau <= 1.0 and tie_sum == 0 and min(nx, ny) <= 8:
         res = stats.mannwhitneyu(xs, y, alternative=alternative, method="exact")
@@ -334,13 +340,12 @@ def _mw_p(
 
 
 def _hl_interval(
-    x: np.ndarray, y: np.ndarray, tail: float, tau: float
+    x: np.ndarray, y: np.ndarray, tail: float, tau: float, tie_sum: float
 ) -> tuple[float, float, float]:
     """Hodges-Lehmann shift of ``x`` over ``y`` and its rank-inversion interval."""
     nx, ny = x.size, y.size
     n_pairs = nx * ny
     n = nx + ny
-    _, tie_sum = average_ranks(np.concatenate([x, y]))
     sigma = math.sqrt(max(nx * ny / 12.0 * ((n + 1) - tie_sum / (n * (n - 1))) * tau, 0.0))
     if tau > 1.0:
         z = float(-special.stdtrit(max(n / tau - 2.0, 2.0), tail))
@@ -378,15 +383,20 @@ def _mannwhitney(
         if reference is None:
             notes.append("values not all positive: additive shift relative to |median(baseline)|")
     tau = 1.0
+    ranked = average_ranks(np.concatenate([tc, tb]))
     if method == "mannwhitney-hac" or (method == "auto" and autocorrelation == "auto"):
-        rho, tau = _rank_tau(tc, tb)
+        rho, tau = _rank_tau(tc, ranked[0])
         if tau > 1.0:
             notes.append(f"lag-1 autocorrelation of ranks {rho:.2f}: variance inflated ×{tau:.2f}")
     used = "mannwhitney-hac" if tau > 1.0 else "mannwhitney"
-    p_inc, u = _mw_p(tc, tb, up, "greater", tau) if direction != "decrease" else (1.0, math.nan)
-    p_dec, u2 = _mw_p(tc, tb, down, "less", tau) if direction != "increase" else (1.0, math.nan)
+    p_inc, u = (
+        _mw_p(tc, tb, up, "greater", tau, ranked) if direction != "decrease" else (1.0, math.nan)
+    )
+    p_dec, u2 = (
+        _mw_p(tc, tb, down, "less", tau, ranked) if direction != "increase" else (1.0, math.nan)
+    )
     stat = u if direction != "decrease" else u2
-    hl, lo, hi = _hl_interval(tc, tb, _ci_level(direction, alpha), tau)
+    hl, lo, hi = _hl_interval(tc, tb, _ci_level(direction, alpha), tau, ranked[1])
     if scale == "log":
         effect, ci = math.expm1(hl), (math.expm1(lo), math.expm1(hi))
     else:
