@@ -33,7 +33,7 @@ def _root(
 
 def _register() -> None:
     # One line per command module (explicit, no discovery).
-    from pipbench.cli import demo, ingest, notebook, pip, simulate, slo
+    from pipbench.cli import demo, ingest, notebook, pip, simulate, slo, verify
 
     demo.register(app)
     ingest.register(app)
@@ -41,6 +41,7 @@ def _register() -> None:
     pip.register(app)
     simulate.register(app)
     slo.register(app)
+    verify.register(app)
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (used by the ``pipbench`` console script)."""
