@@ -33,9 +33,11 @@ def _root(
 
 def _register() -> None:
     # One line per command module (explicit, no discovery).
+    from pipbench.cli import detect as _detect
     from pipbench.cli import ingest as _ingest
 
     _ingest.register(app)
+    _detect.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -91,7 +91,9 @@ def infer_period(ts: np.ndarray | None, *, horizon_s: float = DAY_S) -> int | No
     return None
 
 
-def phase_index(ts: np.ndarray | None, period: int, n: int, *, horizon_s: float = DAY_S) -> np.ndarray:
+def phase_index(
+    ts: np.ndarray | None, period: int, n: int, *, horizon_s: float = DAY_S
+) -> np.ndarray:
     """Phase (0..period-1) of each point: time of day when timestamps are known, else i mod period."""
     if ts is None:
         return np.arange(n) % period

@@ -365,7 +365,7 @@ def generalized_esd(
         k = idx[alive][j]
         removed.append(int(k))
         alive[k] = False
-    sig = np.flatnonzero(R > lam)
+    sig = np.flatnonzero(lam < R)
     n_out = int(sig[-1]) + 1 if sig.size else 0
     return np.array(removed[:n_out], dtype=np.int64), R, lam
 
@@ -435,7 +435,7 @@ class SeasonalESDDetector(_Detector):
             res = STL(filled, period=period, seasonal=sw, **r_stl_jumps(period, sw)).fit()
             resid = (filled - res.seasonal - np.median(filled))[ok]
         r = max(int(self.max_anomalies * ok.size), 1)
-        outl, R, lam = generalized_esd(resid, max_outliers=r, alpha=self.alpha)
+        outl, _R, lam = generalized_esd(resid, max_outliers=r, alpha=self.alpha)
         c = np.median(resid)
         s = 1.4826 * np.median(np.abs(resid - c))
         crit = lam[len(outl) - 1] if len(outl) else (lam[0] if lam.size else np.inf)

@@ -110,7 +110,7 @@ def _grid(ts: np.ndarray, y: np.ndarray, notes: list[str]) -> tuple[np.ndarray, 
         msg = f"only {ts.size} points of history; need at least 3"
         raise BaselineError(msg)
     step = float(np.median(np.diff(ts)))
-    n = int(round((ts[-1] - ts[0]) / step)) + 1
+    n = round((ts[-1] - ts[0]) / step) + 1
     pos = np.rint((ts - ts[0]) / step).astype(np.int64)
     sums = np.bincount(pos, weights=y, minlength=n)
     cnt = np.bincount(pos, minlength=n)
@@ -224,7 +224,7 @@ class ProfileBaseline(ParamsMixin):
         if not bin_s > 0:
             msg = f"bin_s={self.bin_s!r} must be positive"
             raise ConfigError(msg)
-        n_bins = max(int(round(span / bin_s)), 1)
+        n_bins = max(round(span / bin_s), 1)
         cyc = np.floor((ts - ts[0]) / span).astype(np.int64)
         n_cyc = int(cyc.max()) + 1
         # per-cycle medians (vectorised by sorting on (cycle, value))
@@ -263,7 +263,9 @@ class ProfileBaseline(ParamsMixin):
             raise NotFittedError(msg)
         ts = to_epoch_seconds(timestamps).reshape(-1)
         n_bins = self.profile_.size
-        b = np.minimum((np.mod(ts, self.span_s_) / self.span_s_ * n_bins).astype(np.int64), n_bins - 1)
+        b = np.minimum(
+            (np.mod(ts, self.span_s_) / self.span_s_ * n_bins).astype(np.int64), n_bins - 1
+        )
         exp = self.level_ + self.profile_[b]
         sc = self.scale_[b]
         return Forecast(ts, exp, exp - self._k * sc, exp + self._k * sc, sc)
@@ -417,7 +419,9 @@ class STLBaseline(_GridBaseline):
         if not scale > 0:
             scale = float(np.std(resid))
         note = _level_shift_note(
-            np.array([np.median(trend[i : i + periods[-1]]) for i in range(0, trend.size, periods[-1])]),
+            np.array(
+                [np.median(trend[i : i + periods[-1]]) for i in range(0, trend.size, periods[-1])]
+            ),
             max(scale, 1e-12),
         )
         if note:

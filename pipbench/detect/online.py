@@ -181,7 +181,10 @@ def online_scores(
             dB = x - Sp - LB
             incB = np.where(warm, dB * inv_c, p.alpha * np.clip(dB, -cB, cB))
             incB = np.where(shift, run_b / safe_len, incB)
-            tB = np.where(warm, np.abs(rB), np.minimum(np.abs(rB), p.z_outlier * sBe)) * _SIGMA_PER_ABS
+            tB = (
+                np.where(warm, np.abs(rB), np.minimum(np.abs(rB), p.z_outlier * sBe))
+                * _SIGMA_PER_ABS
+            )
             rateB = np.where(warm, 1.0 / np.maximum(cnt, 1.0), p.scale_alpha)
             rateB = np.where(first | shift | ~v, 0.0, rateB)
             sB = sB + rateB * (tB - sB)
