@@ -101,7 +101,7 @@ def phase_index(
     return np.minimum((frac * period).astype(np.int64), period - 1)
 
 
-def tail_score(z: np.ndarray, *, decades: float = 12.0) -> np.ndarray:
+def tail_score(z: np.ndarray, *, decades: float = 10.0) -> np.ndarray:
     """Map |z| to [0, 1]: ``-log10(two-sided Gaussian tail probability) / decades``, capped at 1.
 
     A score of 0.5 means a tail probability of ``10**(-decades/2)``. It keeps the ranking of

@@ -55,6 +55,8 @@ class OnlineParams:
     seasonal_rate: float = 0.15
     damping: float = 0.4
     decades: float = 10.0
+    season_clip: float = 10.0
+    b_ratio: float = 0.3
 
 
 def online_scores(
@@ -114,7 +116,9 @@ def online_scores(
             rB = x - LB - Sp
             zB = rB / sBe
             ready = cnt >= ready_at
-            useB = ready & (sBe < sAe)
+            # B when it is the better model on average, or when it explains this point far
+            # better (a recurring daily feature) -- not merely a little (that would bias z down)
+            useB = ready & ((sBe < sAe) | (np.abs(zB) < p.b_ratio * np.abs(zA)))
             z = np.where(useB, zB, zA)
         else:
             z = zA
@@ -170,9 +174,9 @@ def online_scores(
             inc_s = np.where(shift, run_a / safe_len, inc_s)
             cycles = np.floor(cnt / P)
             g = np.maximum(1.0 / (cycles + 1.0), p.seasonal_rate)
-            d_s = np.clip(dev - Sp, -p.z_outlier * sAe, p.z_outlier * sAe)
-            d_s = np.where(warm & (cnt < P), dev - Sp, d_s)
-            newS = Sp + np.where(v & ~out & ~first, g * d_s, 0.0)
+            lim = p.season_clip * sAe
+            d_s = np.clip(dev - Sp, -lim, lim)
+            newS = Sp + np.where(v & ~first & ~shift, g * d_s, 0.0)
             if np.ndim(ph):
                 S[rows, ph] = newS  # type: ignore[index]
             else:
