@@ -172,7 +172,8 @@ class ProfileBaseline(ParamsMixin):
     Attributes
     ----------
     profile_, scale_ : ndarray
-        Median shape and robust scale per bin.
+        Median shape per bin, and the predictive scale: a trimmed absolute deviation pooled
+        over neighbouring bins (at least 30 points) plus the sampling error of the median.
     level_ : float
         The recent level.
     notes_ : list of str
@@ -232,16 +233,37 @@ class ProfileBaseline(ParamsMixin):
         centred = y - level_by_cycle[cyc]
         b = np.minimum((np.mod(ts, span) / span * n_bins).astype(np.int64), n_bins - 1)
         prof = _group_median(b, centred, n_bins)
-        mad = _group_median(b, np.abs(centred - prof[b]), n_bins) * _MAD
+        counts = np.bincount(b, minlength=n_bins).astype(np.float64)
         empty = ~np.isfinite(prof)
         if empty.any():
             notes.append(f"{int(empty.sum())} of {n_bins} profile bins had no data; interpolated")
             idx = np.flatnonzero(~empty)
             xs = np.r_[idx - n_bins, idx, idx + n_bins]
             prof = np.interp(np.arange(n_bins), xs, np.tile(prof[idx], 3))
-            mad = np.interp(np.arange(n_bins), xs, np.tile(mad[idx], 3))
-        overall = _MAD * float(np.median(np.abs(centred - prof[b])))
-        mad = np.maximum(mad, 0.25 * overall)
+        dev = np.abs(centred - prof[b])
+        overall = _MAD * float(np.median(dev))
+        # scale from differences between cycles at the same bin (a deviation from the bin's
+        # own median is biased low with few cycles), |d| / sqrt(2) ~ |N(0, sigma)|, trimmed and
+        # pooled over neighbouring bins until >= 30 pairs
+        order = np.lexsort((ts, b))
+        same = b[order][1:] == b[order][:-1]
+        d = np.abs(np.diff(centred[order]))[same] / np.sqrt(2)
+        db = b[order][1:][same]
+        if d.size == 0:
+            d, db = dev, b
+        cap = 5 * _MAD * float(np.median(d)) if np.median(d) > 0 else np.inf
+        sums = np.bincount(db, weights=np.minimum(d, cap), minlength=n_bins)
+        pairs = np.bincount(db, minlength=n_bins).astype(np.float64)
+        half = int(np.ceil(30 / max(float(pairs.mean()), 1.0) / 2))
+        kernel = np.ones(2 * half + 1)
+        sigma = (
+            np.sqrt(np.pi / 2)
+            * _circular_conv(sums, kernel)
+            / np.maximum(_circular_conv(pairs, kernel), 1)
+        )
+        # add the sampling error of the bin median (var of a median ~ pi/2 sigma^2 / n)
+        mad = sigma * np.sqrt(1 + (np.pi / 2) / np.maximum(counts, 1))
+        mad = np.maximum(mad, 1e-12)
         note = _level_shift_note(level_by_cycle, overall)
         if note:
             notes.append(note)
@@ -269,6 +291,16 @@ class ProfileBaseline(ParamsMixin):
         exp = self.level_ + self.profile_[b]
         sc = self.scale_[b]
         return Forecast(ts, exp, exp - self._k * sc, exp + self._k * sc, sc)
+
+
+def _circular_conv(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Sum of ``x`` over a centred window, wrapping around the cycle."""
+    half = kernel.size // 2
+    if half == 0:
+        return x.astype(np.float64)
+    reps = int(np.ceil(half / x.size)) + 1
+    ext = np.concatenate([np.tile(x, reps)[-half:], x, np.tile(x, reps)[:half]])
+    return np.convolve(ext, kernel, mode="valid")
 
 
 def _group_median(g: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
