@@ -373,8 +373,11 @@ def generalized_esd(
 class SeasonalESDDetector(_Detector):
     """Seasonal hybrid ESD (offline): STL seasonal removal, then generalized ESD.
 
-    Residual = value - STL seasonal (periodic) - median (Hochenbaum et al., 2017); outliers by
-    :func:`generalized_esd` with median/MAD. Score = ``0.5 * R / lambda`` capped at 1
+    Residual = value - seasonal - median (Hochenbaum et al., 2017), the seasonal component being
+    the per-phase median over cycles: the robust form of STL with ``s.window = "periodic"``
+    (a periodic STL averages each cycle-subseries, which leaks a spike into every cycle).
+    Outliers by :func:`generalized_esd` with median/MAD; needs two whole cycles for the
+    seasonal part (three or more resist a spike in one of them). Score = ``0.5 * R / lambda`` capped at 1
     (flagged points score >= 0.5).
 
     Parameters
@@ -425,15 +428,12 @@ class SeasonalESDDetector(_Detector):
         period = _resolve_period(self.period, ts, n)
         self.period_ = period
         resid = yv - np.median(yv)
-        if period and ok.size >= 2 * period + 1:
-            from statsmodels.tsa.seasonal import STL
+        if period and ok.size >= 2 * period:
+            from pipbench.detect.baseline import _group_median
 
-            from pipbench.detect.baseline import r_stl_jumps
-
-            filled = np.interp(np.arange(n), ok, yv)
-            sw = 10 * n + 1  # R's s.window = "periodic", as in Twitter's S-H-ESD
-            res = STL(filled, period=period, seasonal=sw, **r_stl_jumps(period, sw)).fit()
-            resid = (filled - res.seasonal - np.median(filled))[ok]
+            ph = (phase_index(ts, period, n) if ts is not None else np.arange(n) % period)[ok]
+            seasonal = _group_median(ph, yv, period)
+            resid = yv - seasonal[ph]
         r = max(int(self.max_anomalies * ok.size), 1)
         outl, _R, lam = generalized_esd(resid, max_outliers=r, alpha=self.alpha)
         c = np.median(resid)
