@@ -33,9 +33,10 @@ def _root(
 
 def _register() -> None:
     # One line per command module (explicit, no discovery).
-    from pipbench.cli import demo, ingest, notebook, pip, simulate, slo, verify
+    from pipbench.cli import demo, detect, ingest, notebook, pip, simulate, slo, verify
 
     demo.register(app)
+    detect.register(app)
     ingest.register(app)
     notebook.register(app)
     pip.register(app)
