@@ -2,4 +2,5 @@
 
 from pipbench.ingest import (  # noqa: F401
     prometheus_json,
+    prometheus_text,
 )
