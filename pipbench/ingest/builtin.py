@@ -1,7 +1,9 @@
 """Imports every built-in reader so that it registers itself (explicit list)."""
 
 from pipbench.ingest import (  # noqa: F401
+    jmeter,
     k6,
+    locust,
     prometheus_json,
     prometheus_text,
 )
