@@ -48,9 +48,40 @@ from pipbench.ingest.registry import ReadContext, ReadResult, register_reader
 __all__ = ["JMeterReader"]
 
 #: JMeter 5.x default CSV columns.
-NEW_COLUMNS = ["timeStamp", "elapsed", "label", "responseCode", "responseMessage", "threadName", "dataType", "success", "failureMessage", "bytes", "sentBytes", "grpThreads", "allThreads", "URL", "Latency", "IdleTime", "Connect"]
+NEW_COLUMNS = [
+    "timeStamp",
+    "elapsed",
+    "label",
+    "responseCode",
+    "responseMessage",
+    "threadName",
+    "dataType",
+    "success",
+    "failureMessage",
+    "bytes",
+    "sentBytes",
+    "grpThreads",
+    "allThreads",
+    "URL",
+    "Latency",
+    "IdleTime",
+    "Connect",
+]
 #: JMeter 2.x default CSV columns (written without a header line).
-OLD_COLUMNS = ["timeStamp", "elapsed", "label", "responseCode", "responseMessage", "threadName", "dataType", "success", "bytes", "grpThreads", "allThreads", "Latency"]
+OLD_COLUMNS = [
+    "timeStamp",
+    "elapsed",
+    "label",
+    "responseCode",
+    "responseMessage",
+    "threadName",
+    "dataType",
+    "success",
+    "bytes",
+    "grpThreads",
+    "allThreads",
+    "Latency",
+]
 
 _LABELS = {
     "threadName": "thread",
