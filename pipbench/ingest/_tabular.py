@@ -75,7 +75,7 @@ def read_strings(
         msg = "the file is not UTF-8 text"
         raise InputError(msg, file=where, line=line, expected="UTF-8 text") from None
     try:
-        return pl.read_csv(
+        frame = pl.read_csv(
             io.BytesIO(data),
             separator=separator,
             has_header=has_header,
@@ -89,6 +89,13 @@ def read_strings(
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         msg = f"malformed delimited text: {first}"
         raise InputError(msg, file=where, expected=f"{separator!r}-separated rows") from None
+    if has_header and '""' in frame.columns.__repr__():
+        # polars keeps doubled quotes in header names; the csv module undoes them.
+        header = data.split(b"\n", skip_rows + 1)[skip_rows].decode("utf-8").rstrip("\r")
+        names = header_fields(header, separator)
+        if len(names) == frame.width and len(set(names)) == len(names):
+            frame.columns = names
+    return frame
 
 
 def require_columns(frame: pl.DataFrame, needed: list[str], file: Path, what: str) -> None:
