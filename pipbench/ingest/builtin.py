@@ -1,6 +1,7 @@
 """Imports every built-in reader so that it registers itself (explicit list)."""
 
 from pipbench.ingest import (  # noqa: F401
+    gatling,
     grafana_csv,
     jmeter,
     k6,
