@@ -1,8 +1,10 @@
 """Imports every built-in reader so that it registers itself (explicit list)."""
 
 from pipbench.ingest import (  # noqa: F401
+    cloudwatch,
     gatling,
     grafana_csv,
+    influx_csv,
     jmeter,
     k6,
     locust,
