@@ -3,6 +3,7 @@
 from pipbench.ingest import (  # noqa: F401
     cloudwatch,
     gatling,
+    grafana_annotations,
     grafana_csv,
     influx_csv,
     jmeter,
