@@ -17,7 +17,9 @@ def test_shipped_files_are_the_generators_bytes(tmp_path: Path) -> None:
     made = generate_demo(tmp_path)
     for f in made:
         shipped = demo_dir() / f.name
-        assert hashlib.sha256(shipped.read_bytes()).digest() == hashlib.sha256(f.read_bytes()).digest(), f.name
+        assert (
+            hashlib.sha256(shipped.read_bytes()).digest() == hashlib.sha256(f.read_bytes()).digest()
+        ), f.name
 
 
 def test_demo_ingests_and_carries_the_regression(tmp_path: Path) -> None:
@@ -28,8 +30,12 @@ def test_demo_ingests_and_carries_the_regression(tmp_path: Path) -> None:
     assert by_name["prometheus_http_requests.json"].t_min == "2026-03-02T00:00:00Z"
     assert by_name["prometheus_http_requests.json"].t_max == "2026-03-09T00:00:00Z"
     ev = open_dataset(tmp_path / "ds").events().collect()
-    p99 = (ev.filter(pl.col("http_route") == STORY.regressed_endpoint)
-           .group_by("service_version").agg(pl.col("duration_s").quantile(0.99)).sort("service_version"))
+    p99 = (
+        ev.filter(pl.col("http_route") == STORY.regressed_endpoint)
+        .group_by("service_version")
+        .agg(pl.col("duration_s").quantile(0.99))
+        .sort("service_version")
+    )
     before, bad, fixed = p99["duration_s"].to_list()
     assert bad > 2 * before
     assert fixed < 1.3 * before

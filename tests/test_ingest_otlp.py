@@ -13,7 +13,7 @@ from pipbench.dataset import open_dataset
 from pipbench.errors import InputError
 from pipbench.ingest.otlp_json import exponential_bounds
 
-DATA = Path(__file__).parent / "data" / "ingest" / "otlp"
+DATA = Path(__file__).parent / "data" / "ingest" / "otlp-json"
 T0 = dt.datetime(2018, 12, 13, 14, 51, 0, 300000, tzinfo=dt.UTC)  # 1544712660300000000 ns
 
 
@@ -63,7 +63,10 @@ def test_exponential_histogram_bounds_follow_the_data_model(metrics: pl.DataFram
 
 def test_summary_keeps_quantile_label(metrics: pl.DataFrame) -> None:
     s = _series(metrics, "rpc_server_duration_summary")
-    assert dict(zip(s["quantile"].to_list(), s["value"].to_list(), strict=True)) == {"0.5": 40.1, "0.99": 180.0}
+    assert dict(zip(s["quantile"].to_list(), s["value"].to_list(), strict=True)) == {
+        "0.5": 40.1,
+        "0.99": 180.0,
+    }
     assert _series(metrics, "rpc_server_duration_summary_count")["value"].item() == 100.0
 
 

@@ -44,6 +44,7 @@ def _register() -> None:
     slo.register(app)
     verify.register(app)
 
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (used by the ``pipbench`` console script)."""
     args = list(sys.argv[1:] if argv is None else argv)

@@ -6,16 +6,21 @@ import json
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipbench.dataset import Dataset, open_dataset
-from pipbench.errors import ConfigError
-from pipbench.ingest import ingest_file, readers
+from pipbench.errors import ConfigError, InputError
+from pipbench.ingest import IngestReport, readers
+from pipbench.ingest.pipeline import expand_inputs, ingest_each
 
 __all__ = ["register"]
 
 
 def ingest_cmd(
-    files: list[Path] = typer.Argument(..., help="Export files to ingest."),
+    inputs: list[str] = typer.Argument(
+        ..., help="Export files, folders (walked) or globs such as 'exports/**/*.json'."
+    ),
     dataset: Path = typer.Option(
         ..., "--dataset", "-d", help="Dataset directory (created if missing)."
     ),
@@ -32,32 +37,62 @@ def ingest_cmd(
         help="Column mapping for tables, e.g. --column timestamp=ts --column value=v.",
     ),
 ) -> None:
-    """Ingest telemetry exports into a dataset (format sniffed from content)."""
+    """Ingest telemetry exports into a dataset (format sniffed from content).
+
+    Goes on past files it cannot read, lists them at the end and exits with code 1.
+    """
+    files = expand_inputs(inputs, exclude=[dataset])
     ds = open_dataset(dataset) if dataset.exists() else Dataset(dataset)
     options = {"columns": dict(_pair(c) for c in column)} if column else None
-    for f in files:
-        report = ingest_file(f, ds, format=format, at=at, options=options)
-        if as_json:
-            typer.echo(json.dumps(report.as_dict()))
-        else:
-            skipped = sum(s.count for s in report.skipped)
-            typer.echo(
-                f"{report.file}: {report.format}: {report.series} series, {report.samples} samples, "
-                f"{report.events} events, {report.annotations} annotations, "
-                f"{report.t_min or '-'} .. {report.t_max or '-'}"
-                + (f", {skipped} skipped" if skipped else "")
-            )
-            for s in report.skipped:
-                typer.echo(
-                    f"  skipped {s.count}: {s.reason}"
-                    + (f" (first at line {s.line})" if s.line else "")
-                )
-            for n in report.notes:
-                typer.echo(f"  note: {n}")
-            if report.time_of_ingest_used:
-                typer.echo(
-                    "  note: the file carries no timestamps; the time of ingest was used (set --at)"
-                )
+    failed: list[tuple[Path, InputError]] = []
+    console = Console(stderr=True)
+    show_bar = len(files) > 1 and console.is_terminal and not as_json
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show_bar,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("ingesting", total=len(files))
+        for path, outcome in ingest_each(files, ds, format=format, at=at, options=options):
+            bar.update(task, advance=1, description=f"ingesting {path.name}")
+            if isinstance(outcome, InputError):
+                failed.append((path, outcome))
+                if as_json:
+                    typer.echo(json.dumps({"file": str(path), "error": str(outcome)}))
+                continue
+            if as_json:
+                typer.echo(json.dumps(outcome.as_dict()))
+            else:
+                _print_report(outcome)
+    if failed and len(files) == 1:
+        raise failed[0][1]  # one file: one line, exit code 2 (see pipbench.cli.main)
+    if failed:
+        typer.echo(f"pipbench: {len(failed)} of {len(files)} files not ingested:", err=True)
+        for path, err in failed:
+            typer.echo(f"  {path}: {err}" if str(path) not in str(err) else f"  {err}", err=True)
+        raise typer.Exit(1)
+
+
+def _print_report(report: IngestReport) -> None:
+    skipped = sum(s.count for s in report.skipped)
+    typer.echo(
+        f"{report.file}: {report.format}: {report.series} series, {report.samples} samples, "
+        f"{report.events} events, {report.annotations} annotations, "
+        f"{report.t_min or '-'} .. {report.t_max or '-'}"
+        + (f", {skipped} skipped" if skipped else "")
+    )
+    for s in report.skipped:
+        typer.echo(
+            f"  skipped {s.count}: {s.reason}" + (f" (first at line {s.line})" if s.line else "")
+        )
+    for n in report.notes:
+        typer.echo(f"  note: {n}")
+    if report.time_of_ingest_used:
+        typer.echo("  note: the file carries no timestamps; the time of ingest was used (set --at)")
 
 
 def _pair(text: str) -> tuple[str, str]:

@@ -5,7 +5,14 @@ Readers are plug-ins behind one registry (:mod:`pipbench.ingest.registry`); the 
 (:mod:`pipbench.ingest.normalize`) and writes atomically.
 """
 
-from pipbench.ingest.pipeline import IngestReport, ingest, ingest_file, sniff_format
+from pipbench.ingest.pipeline import (
+    IngestReport,
+    expand_inputs,
+    ingest,
+    ingest_each,
+    ingest_file,
+    sniff_format,
+)
 from pipbench.ingest.registry import (
     ReadContext,
     ReadResult,
@@ -21,8 +28,10 @@ __all__ = [
     "ReadContext",
     "ReadResult",
     "Skip",
+    "expand_inputs",
     "get_reader",
     "ingest",
+    "ingest_each",
     "ingest_file",
     "reader_names",
     "readers",

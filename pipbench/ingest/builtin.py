@@ -2,7 +2,16 @@
 
 from pipbench.ingest import (  # noqa: F401
     annotations,
+    cloudwatch,
     csv_long,
+    gatling,
+    grafana_annotations,
+    grafana_csv,
+    influx_csv,
+    jmeter,
+    k6,
+    locust,
     otlp_json,
     prometheus_json,
+    prometheus_text,
 )

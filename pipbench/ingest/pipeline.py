@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
 import json
 import os
@@ -30,7 +31,7 @@ from pipbench.errors import InputError, UnknownFormatError
 from pipbench.ingest.normalize import finalize_events, finalize_samples, parse_timestamps
 from pipbench.ingest.registry import ReadContext, Reader, ReadResult, Skip, get_reader, readers
 
-__all__ = ["IngestReport", "ingest", "ingest_file", "sniff_format"]
+__all__ = ["IngestReport", "expand_inputs", "ingest", "ingest_each", "ingest_file", "sniff_format"]
 
 SNIFF_BYTES = 64 * 1024
 
@@ -292,3 +293,105 @@ def ingest(
         ds = Dataset(Path(dataset))  # created by the first successful write, not before
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     return [ingest_file(p, ds, format=format, at=at, options=options) for p in items]
+
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def expand_inputs(
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+    *,
+    exclude: Iterable[str | os.PathLike[str]] = (),
+) -> list[Path]:
+    """Files named by ``paths``: files as given, folders walked, glob patterns expanded.
+
+    Folders are walked recursively in sorted order, skipping hidden files and folders
+    (``.git``, ``.DS_Store``…) and anything under ``exclude`` (e.g. the dataset being
+    written). A pattern may use ``**``. A path that does not exist is kept, so that the
+    caller reports it as a bad input; a pattern that matches nothing is an error.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("b.prom", "a.json", ".hidden", "sub/c.csv"):
+    ...     (d / name).parent.mkdir(exist_ok=True)
+    ...     _ = (d / name).write_text("x")
+    >>> [p.relative_to(d).as_posix() for p in expand_inputs([d])]
+    ['a.json', 'b.prom', 'sub/c.csv']
+    """
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    skip = [Path(e).resolve() for e in exclude]
+
+    def excluded(p: Path) -> bool:
+        rp = p.resolve()
+        return any(rp == e or e in rp.parents for e in skip)
+
+    out: list[Path] = []
+    seen: set[Path] = set()
+
+    def add(p: Path) -> None:
+        key = p.resolve()
+        if key not in seen and not excluded(p):
+            seen.add(key)
+            out.append(p)
+
+    for item in items:
+        text = os.fspath(item)
+        p = Path(text)
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(
+                    d for d in dirs if not d.startswith(".") and not excluded(Path(root) / d)
+                )
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        add(Path(root) / name)
+        elif not p.exists() and _GLOB_CHARS & set(text):
+            matches = sorted(glob.glob(text, recursive=True))
+            files = [Path(m) for m in matches if Path(m).is_file()]
+            if not files:
+                msg = f"no file matches {text!r}"
+                raise InputError(
+                    msg, expected="a file, a folder or a glob such as 'exports/**/*.json'"
+                )
+            for f in files:
+                add(f)
+        else:
+            add(p)
+    return out
+
+
+def ingest_each(
+    paths: Iterable[str | os.PathLike[str]],
+    dataset: str | os.PathLike[str] | Dataset,
+    *,
+    format: str | None = None,
+    at: dt.datetime | str | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> Iterator[tuple[Path, IngestReport | InputError]]:
+    """Ingest files one by one, going on past bad ones.
+
+    Yields ``(path, report)`` for each file ingested and ``(path, error)`` for each that
+    could not be; a bad file changes nothing in the dataset (see :meth:`Dataset.write`).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "bad.txt").write_text("hello")
+    >>> [(p.name, type(r).__name__) for p, r in ingest_each([d / "bad.txt"], d / "ds")]
+    [('bad.txt', 'UnknownFormatError')]
+    """
+    if isinstance(dataset, Dataset):
+        ds = dataset
+    elif Path(dataset).exists():
+        ds = open_dataset(dataset)
+    else:
+        ds = Dataset(Path(dataset))
+    for p in paths:
+        path = Path(p)
+        try:
+            yield path, ingest_file(path, ds, format=format, at=at, options=options)
+        except InputError as err:
+            yield path, err.with_file(path)

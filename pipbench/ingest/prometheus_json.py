@@ -73,7 +73,10 @@ def _floats(strings: list[str] | np.ndarray) -> np.ndarray:
     try:
         return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
     except pa.ArrowInvalid:
-        return np.array([float(s) for s in strings], dtype="float64")
+        out = np.empty(len(strings), dtype="float64")
+        for i, s in enumerate(strings):
+            out[i] = _num(s)
+        return out
 
 
 @register_reader
@@ -104,6 +107,8 @@ class PrometheusJSONReader:
         gc.disable()  # decoding millions of small objects: the collector is most of the time
         try:
             results, result_type = self._decode(raw, path)
+        except UnicodeDecodeError:
+            raise _utf8_error(raw, path) from None
         finally:
             if gc_was:
                 gc.enable()
@@ -181,10 +186,8 @@ class PrometheusJSONReader:
         if not (isinstance(result, list) and len(result) == 2):
             msg = "a scalar result must be [time, value]"
             raise InputError(msg, field="data.result")
-        ts = epoch_to_datetime([float(result[0])], unit="s")
-        frame = pl.DataFrame(
-            {"timestamp": ts, "metric": [name], "value": _floats([str(result[1])])}
-        )
+        ts = epoch_to_datetime([_num(result[0])], unit="s")
+        frame = pl.DataFrame({"timestamp": ts, "metric": [name], "value": [_num(result[1])]})
         return ReadResult(samples=frame)
 
     def _series(self, results: list[_Result], fallback: str, skipped: list[Skip]) -> ReadResult:
@@ -252,7 +255,13 @@ class PrometheusJSONReader:
 def _num(x: str | float | None) -> float:
     if x is None:
         return math.nan
-    return float(x)
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        msg = f"sample value {x!r} is not a number"
+        raise InputError(
+            msg, field="value", expected='a float string ("1.5", "NaN", "+Inf")'
+        ) from None
 
 
 def _native_to_classic(
@@ -305,3 +314,14 @@ def _decode_error(raw: bytes, path: Path, err: Exception) -> InputError:
             expected="a complete JSON document",
         )
     return InputError(f"invalid JSON: {text}", file=path, line=line, expected="JSON")
+
+
+def _utf8_error(raw: bytes, path: Path) -> InputError:
+    """Name the line of the first byte that is not UTF-8."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+    else:  # pragma: no cover - only called after a decode failed
+        line = None
+    return InputError("the file is not UTF-8 text", file=path, line=line, expected="UTF-8 JSON")

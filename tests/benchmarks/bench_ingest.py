@@ -160,8 +160,17 @@ def _peak_rss_1gb(work: Path) -> Result:
     big = work / "big.csv"
     make_long_csv(big, 16_000_000)
     size_mb = big.stat().st_size / 2**20
-    out = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, str(big), str(work / "dsbig")],
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS_SCRIPT, str(big), str(work / "dsbig")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     rss_mb = int(out[1]) / 1024
-    return Result(f"peak RSS ingesting a {size_mb:,.0f} MiB long CSV", rss_mb, "MiB",
-                  "bounded (≪ file size × 3)", f"{int(out[0]):,} rows")
+    return Result(
+        f"peak RSS ingesting a {size_mb:,.0f} MiB long CSV",
+        rss_mb,
+        "MiB",
+        "bounded (≪ file size × 3)",
+        f"{int(out[0]):,} rows",
+    )
