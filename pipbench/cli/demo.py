@@ -15,10 +15,13 @@ def demo_cmd(
     out: Path = typer.Option(
         Path("reports/demo"), "--out", help="Where to write the dataset and the report."
     ),
+    notebook: list[str] = typer.Option(
+        [], "--notebook", "-n", help="Run only these notebooks (repeatable)."
+    ),
 ) -> None:
-    """Run ingest → SLIs → detection → verification → simulation → report on the demo data."""
-    done = run_demo(out, echo=typer.echo)
-    typer.echo(f"done: {done}")
+    """Run ingest → triage → SLO → verification → what-ifs → PIP record on the demo data."""
+    index = run_demo(out, echo=typer.echo, notebooks=notebook or None)
+    typer.echo(f"open {index}")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,8 +12,10 @@ Examples
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -93,11 +95,38 @@ def summarize_dataset(ds: Dataset) -> pl.DataFrame:
     )
 
 
-def run_demo(out: str | Path, *, echo: Callable[[str], None] = print) -> Path:
-    """Run the demo into ``out`` (the dataset goes to ``out/dataset``); returns ``out``."""
-    out = Path(out)
+#: The demo's notebooks in PIP order, with the report view each belongs to.
+DEMO_NOTEBOOKS: tuple[tuple[str, str], ...] = (
+    ("regression_triage", "on-call"),
+    ("slo_budget", "executive"),
+    ("canary_verification", "executive"),
+    ("capacity_whatif", "debug"),
+    ("cache_ttl_tradeoff", "debug"),
+    ("coldstart_tradeoff", "debug"),
+    ("pip_drill", "debug"),
+    ("pip_report", "executive"),
+)
+
+
+def run_demo(
+    out: str | Path,
+    *,
+    echo: Callable[[str], None] = print,
+    notebooks: Sequence[str] | None = None,
+) -> Path:
+    """Run the whole PIP on the demo data into ``out``; returns the path of ``index.html``.
+
+    ``out/dataset`` holds the ingested dataset, ``out/<notebook>/`` each notebook's
+    executed copy, HTML report, charts and evidence, and ``out/index.html`` links them all
+    by view (executive, on-call, debug). ``notebooks`` limits the run to some of
+    :data:`DEMO_NOTEBOOKS` (by name).
+    """
+    from pipbench.notebooks import entries_for_run, run_notebook, write_index
+
+    out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    ds = open_dataset(out / "dataset")
+    dataset_path = out / "dataset"
+    ds = open_dataset(dataset_path)
     echo(f"1. ingest the demo exports from {demo_dir()}")
     reports: list[IngestReport] = ingest(demo_files(), ds)
     for r in reports:
@@ -106,15 +135,38 @@ def run_demo(out: str | Path, *, echo: Callable[[str], None] = print) -> Path:
             f"{r.events:6} events {r.annotations:3} annotations"
         )
     summary = summarize_dataset(ds)
-    echo(
-        "   dataset: "
-        + ", ".join(
-            f"{t} {n}"
-            for t, n in summary.group_by("table")
-            .agg(pl.col("rows").sum())
-            .sort("table")
-            .iter_rows()
+    totals = summary.group_by("table").agg(pl.col("rows").sum()).sort("table").iter_rows()
+    echo("   dataset: " + ", ".join(f"{t} {n}" for t, n in totals) + " rows")
+    wanted = [(n, v) for n, v in DEMO_NOTEBOOKS if notebooks is None or n in notebooks]
+    entries = []
+    for i, (name, view) in enumerate(wanted, start=2):
+        params = {"dataset": str(dataset_path)} if name != "pip_report" else {"runs": str(out)}
+        t0 = time.perf_counter()
+        run = run_notebook(name, params, out_dir=out / name)
+        echo(
+            f"{i}. {name:22} {time.perf_counter() - t0:5.1f} s  → {run.html.relative_to(out) if run.html else '-'}"
         )
-        + " rows"
+        for line in _summaries(run.evidence):
+            echo(f"   {line}")
+        entries += entries_for_run(run, view=view)  # type: ignore[arg-type]
+    index = write_index(
+        out,
+        entries,
+        title="pipbench demo: checkout p99 regression PIP",
+        subtitle="release 2.4.0 regressed /api/checkout; 2.4.1 fixed it",
     )
-    return out
+    echo(f"report: {index}")
+    return index
+
+
+def _summaries(evidence: Sequence[Path]) -> list[str]:
+    """The ``summary`` sentence of each evidence file, if it has one."""
+    lines = []
+    for p in evidence:
+        try:
+            data = json.loads(p.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("summary"), str):
+            lines.append(data["summary"])
+    return lines
