@@ -121,7 +121,7 @@ def run_demo(
     by view (executive, on-call, debug). ``notebooks`` limits the run to some of
     :data:`DEMO_NOTEBOOKS` (by name).
     """
-    from pipbench.notebooks import entries_for_run, run_notebook, write_index
+    from pipbench.notebooks import entries_for_run, list_notebooks, run_notebook, write_index
 
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -137,7 +137,12 @@ def run_demo(
     summary = summarize_dataset(ds)
     totals = summary.group_by("table").agg(pl.col("rows").sum()).sort("table").iter_rows()
     echo("   dataset: " + ", ".join(f"{t} {n}" for t, n in totals) + " rows")
-    wanted = [(n, v) for n, v in DEMO_NOTEBOOKS if notebooks is None or n in notebooks]
+    available = {nb.name for nb in list_notebooks()}
+    wanted = [
+        (n, v)
+        for n, v in DEMO_NOTEBOOKS
+        if (notebooks is None or n in notebooks) and n in available
+    ]
     entries = []
     for i, (name, view) in enumerate(wanted, start=2):
         params = {"dataset": str(dataset_path)} if name != "pip_report" else {"runs": str(out)}
