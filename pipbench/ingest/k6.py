@@ -71,10 +71,9 @@ class _Data(msgspec.Struct):
 class _Line(msgspec.Struct):
     type: str = ""
     metric: str = ""
-    data: msgspec.Raw = msgspec.Raw(b"null")
+    data: _Data | None = None
 
 
-_point_decoder = msgspec.json.Decoder(_Data)
 _lines_decoder = msgspec.json.Decoder(list[_Line])
 _line_decoder = msgspec.json.Decoder(_Line)
 
@@ -117,13 +116,10 @@ class K6Reader:
 
     # ------------------------------------------------------------------ NDJSON
     def _read_ndjson(self, path: Path) -> ReadResult:
-        metrics: list[str] = []
-        times: list[str | None] = []
-        values: list[float | None] = []
-        tags: list[dict[str, Any] | None] = []
-        lines_of: list[int] = []
+        # Decoded 64 MB of lines at a time into a compact frame, so that memory follows the
+        # rows kept, not the Python objects of the whole file.
+        frames: list[pl.DataFrame] = []
         skipped: list[Skip] = []
-        other = 0
         lineno = 0
         gc_was = gc.isenabled()
         gc.disable()
@@ -135,44 +131,42 @@ class K6Reader:
                         break
                     numbered = [(lineno + i + 1, ln) for i, ln in enumerate(chunk) if ln.strip()]
                     lineno += len(chunk)
-                    cut = bool(chunk) and not chunk[-1].endswith(b"\n")
-                    for n, line in self._decode_lines(numbered, path, cut, skipped):
-                        if line.type != "Point":
-                            other += 1
-                            continue
-                        try:
-                            d = _point_decoder.decode(line.data)
-                        except (msgspec.DecodeError, UnicodeDecodeError) as err:
-                            msg = f"a Point's data is not as k6 writes it: {err}"
-                            raise InputError(
-                                msg, file=path, line=n, field="data", expected='{"time", "value"}'
-                            ) from None
-                        metrics.append(line.metric)
-                        times.append(d.time)
-                        values.append(d.value)
-                        tags.append(d.tags)
-                        lines_of.append(n)
+                    cut = not chunk[-1].endswith(b"\n")
+                    decoded = self._decode_lines(numbered, path, cut, skipped)
+                    del chunk, numbered
+                    frame = self._points_frame(decoded, path)
+                    del decoded
+                    if frame is not None:
+                        frames.append(frame)
         finally:
             if gc_was:
                 gc.enable()
-        if not metrics:
+        if not frames:
             return ReadResult(skipped=[*skipped, Skip("no Point lines in the file")])
+        frame = pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0]
+        return self._split(frame, skipped)
+
+    @staticmethod
+    def _points_frame(decoded: list[tuple[int, _Line]], path: Path) -> pl.DataFrame | None:
+        points = [(n, line) for n, line in decoded if line.type == "Point" and line.data]
+        if not points:
+            return None
         frame = pl.DataFrame(
             {
-                "metric": pl.Series(metrics, dtype=pl.String),
-                "time": pl.Series(times, dtype=pl.String),
-                "value": pl.Series(values, dtype=pl.Float64),
-                "_line": pl.Series(lines_of, dtype=pl.Int64),
+                "metric": pl.Series([ln.metric for _, ln in points], dtype=pl.String),
+                "time": pl.Series([ln.data.time for _, ln in points], dtype=pl.String),  # type: ignore[union-attr]
+                "value": pl.Series([ln.data.value for _, ln in points], dtype=pl.Float64),  # type: ignore[union-attr]
+                "_line": pl.Series([n for n, _ in points], dtype=pl.Int64),
             }
         )
-        tag_frame = _tags_frame(tags)
-        frame = pl.concat([frame, tag_frame], how="horizontal") if tag_frame.width else frame
-        frame = frame.with_columns(
+        tag_frame = _tags_frame([ln.data.tags for _, ln in points])  # type: ignore[union-attr]
+        if tag_frame.width:
+            frame = pl.concat([frame, tag_frame], how="horizontal")
+        return frame.with_columns(
             parse_timestamps(
                 frame["time"], file=path, field="data.time", lines=frame["_line"].to_numpy()
             ).alias("timestamp")
         ).drop("time", "_line")
-        return self._split(frame, skipped)
 
     @staticmethod
     def _decode_lines(
