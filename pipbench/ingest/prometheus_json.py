@@ -325,10 +325,9 @@ def _decode_error(raw: bytes, path: Path, err: Exception) -> InputError:
 
 def _utf8_error(raw: bytes, path: Path) -> InputError:
     """Name the line of the first byte that is not UTF-8."""
+    line: int | None = None
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw.count(b"\n", 0, err.start) + 1
-    else:  # pragma: no cover - only called after a decode failed
-        line = None
     return InputError("the file is not UTF-8 text", file=path, line=line, expected="UTF-8 JSON")
