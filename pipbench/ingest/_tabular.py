@@ -56,10 +56,12 @@ def read_strings(
     has_header: bool = True,
     file: Path | None = None,
     comment_prefix: str | None = None,
+    columns: list[str] | None = None,
 ) -> pl.DataFrame:
     """Read a delimited file with every column as a string (quotes, BOM and CRLF handled).
 
-    Ragged rows (more or fewer fields than the header) are an :class:`InputError`.
+    ``columns`` (header names) reads only those, to spare memory on large files. Ragged rows
+    (more or fewer fields than the header) are an :class:`InputError`.
     """
     where = file if file is not None else (path if isinstance(path, Path) else None)
     source: Path | io.BytesIO
@@ -84,6 +86,7 @@ def read_strings(
             truncate_ragged_lines=False,
             comment_prefix=comment_prefix,
             raise_if_empty=False,
+            columns=columns,
         )
     except (pl.exceptions.PolarsError, ValueError) as err:
         data = source.getvalue() if isinstance(source, io.BytesIO) else source.read_bytes()

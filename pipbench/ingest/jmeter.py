@@ -41,7 +41,13 @@ from typing import ClassVar
 import polars as pl
 
 from pipbench.errors import InputError
-from pipbench.ingest._tabular import head_text, read_strings, sniff_delimiter, to_float
+from pipbench.ingest._tabular import (
+    head_text,
+    header_fields,
+    read_strings,
+    sniff_delimiter,
+    to_float,
+)
 from pipbench.ingest.normalize import parse_timestamps
 from pipbench.ingest.registry import ReadContext, ReadResult, register_reader
 
@@ -95,6 +101,7 @@ _LABELS = {
     "Connect": "connect_ms",
     "Hostname": "hostname",
 }
+_READ = {"timeStamp", "elapsed", "label", "responseCode", "success", *_LABELS}
 _HEADERLESS = re.compile(r"^\d{10,14}[,;\t|]\d+[,;\t|]")
 
 
@@ -140,7 +147,9 @@ class JMeterReader:
         first = lines[0]
         sep = sniff_delimiter(first, ",;\t|")
         if first.strip().startswith("timeStamp"):
-            raw = read_strings(path, separator=sep, file=path)
+            header = header_fields(first, sep)
+            wanted = [c for c in header if c in _READ]
+            raw = read_strings(path, separator=sep, file=path, columns=wanted or None)
             first_line = 2
         else:
             raw = read_strings(path, separator=sep, has_header=False, file=path)
