@@ -75,7 +75,8 @@ class GrafanaCSVReader:
         if len(fields) < 2 or fields[0] not in _TIME | _SERIES:
             return 0.0
         if fields[0] in _TIME:
-            return 0.9
+            # A generic long table (timestamp,metric,value,…) belongs to a generic reader.
+            return 0.4 if {"value", "metric"} & set(fields[1:]) else 0.9
         if fields[:3] in (["series", "time", "value"], ["metric", "time", "value"]):
             return 0.9
         return 0.0

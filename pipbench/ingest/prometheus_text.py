@@ -253,16 +253,20 @@ class PrometheusTextReader:
         if len(head) >= 65536 and len(lines) > 1:
             lines = lines[:-1]  # the last line of the head may be cut
         meta = sum(1 for ln in lines if _METADATA.match(ln) or ln.strip() == "# EOF")
-        samples = 0
+        samples = bad = 0
         for ln in lines:
-            if ln.startswith("#"):
+            if ln.lstrip().startswith("#"):
                 continue
             if _FAST.fullmatch(ln) is None:
                 try:
                     parse_sample_line(ln)
                 except _LineError:
-                    return 0.0
+                    bad += 1
+                    continue
             samples += 1
+        if bad:
+            # A broken line among good ones is still this format: read() will name it.
+            return 0.5 if samples > bad or (meta and samples) else 0.0
         if meta and (samples or meta == len(lines)):
             return 0.95
         if samples == len(lines):
