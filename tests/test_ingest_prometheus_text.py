@@ -201,3 +201,13 @@ def test_vectorised_reader_agrees_with_the_line_parser(tmp_path_factory, lines) 
         name, labels, v, _, _ = parse_sample_line(line)
         want.append(repr((name, sorted(labels.items()), float(v))))
     assert got_rows == sorted(want)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b"# Load test notes\nIt went fine.\n", b"# title\n\n## section\n", b"hello world\n"],
+)
+def test_prose_is_not_sniffed_as_prometheus(head: bytes) -> None:
+    from pipbench.ingest.registry import get_reader
+
+    assert get_reader(R).sniff(head, Path("x")) == 0.0

@@ -101,3 +101,21 @@ def test_sniff_picks_the_folder_reader(path: Path) -> None:
     best = max(scores, key=lambda k: (scores[k], k))
     assert best == _reader_for(path), scores
     assert get_reader(best).name == best
+
+
+_FOREIGN = {
+    "prose": b"The load test went fine until 14:05, then p99 rose.\nSee the dashboard.\n",
+    "markdown": b"# PIP-42\n\n- trigger: p99 > 500ms\n- owner: alice\n",
+    "html": b"<!DOCTYPE html><html><head><title>Report</title></head><body>hi</body></html>\n",
+    "csv": b"a,b,c\n1,2,3\n4,5,6\n",
+    "json": b'{"foo": 1, "bar": [1,2,3]}\n',
+    "yaml": b"service: checkout\nslo:\n  target: 0.999\n",
+    "log": b"2024-03-10 14:00:00 INFO started\n2024-03-10 14:00:01 WARN slow request 812ms\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_FOREIGN))
+def test_no_reader_claims_a_foreign_file(kind: str) -> None:
+    """Notes, configs and logs next to the exports are reported as unknown, not misread."""
+    scores = {r.name: r.sniff(_FOREIGN[kind], Path("x")) for r in readers()}
+    assert max(scores.values()) == 0.0, scores

@@ -257,12 +257,13 @@ class PrometheusTextReader:
         for ln in lines:
             if ln.lstrip().startswith("#"):
                 continue
-            if _FAST.fullmatch(ln) is None:
-                try:
-                    parse_sample_line(ln)
-                except _LineError:
-                    bad += 1
-                    continue
+            m = _FAST.fullmatch(ln)
+            try:
+                value = m.group(3) if m is not None else parse_sample_line(ln)[2]
+                float(value)
+            except (_LineError, ValueError):
+                bad += 1
+                continue
             samples += 1
         if bad:
             # A broken line among good ones is still this format: read() will name it.
@@ -271,7 +272,7 @@ class PrometheusTextReader:
             return 0.95
         if samples == len(lines):
             return 0.7
-        return 0.3
+        return 0.3 if samples else 0.0
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
         state = _State()
