@@ -251,7 +251,7 @@ def _lines(chunk: bytes, first_line: int, path: Path) -> pl.DataFrame:
         line = first_line + chunk.count(b"\n", 0, err.start)
         msg = "the file is not UTF-8 text"
         raise InputError(msg, file=path, line=line, expected="UTF-8 text") from None
-    lines = pl.Series("line", [text]).str.split("\n").explode()
+    lines = pl.Series("line", text.split("\n"), dtype=pl.String)
     if text.endswith("\n"):
         lines = lines.head(len(lines) - 1)
     return pl.DataFrame(

@@ -308,7 +308,7 @@ class PrometheusTextReader:
             msg = "the file is not UTF-8 text"
             raise InputError(msg, file=path, line=line, expected="UTF-8 text") from None
         ends_with_newline = text.endswith("\n")
-        lines = pl.Series("line", [text]).str.split("\n").explode()
+        lines = pl.Series("line", text.split("\n"), dtype=pl.String)
         del text
         if ends_with_newline:
             lines = lines.head(len(lines) - 1)

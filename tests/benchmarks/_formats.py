@@ -190,7 +190,7 @@ def write_jmeter_fast(path: Path, target_bytes: int) -> int:
     """A large JMeter JTL written with polars (for the memory benchmark); returns its rows."""
     import polars as pl
 
-    rows = max(target_bytes // 150, 1)
+    rows = max(target_bytes // 121, 1)  # about 121 bytes per row
     rng = _rng(11)
     ok = rng.random(rows) > 0.02
     el = rng.integers(5, 900, rows)

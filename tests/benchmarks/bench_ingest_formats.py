@@ -81,7 +81,7 @@ def _child(path: Path, ds: Path, *, floor: bool) -> dict:
 
 
 def run(quick: bool) -> list[Result]:
-    rows = 100_000 if quick else 1_000_000
+    rows = 100_000 if quick else 500_000
     big_bytes = (50 if quick else 1000) * 1_000_000
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
