@@ -107,3 +107,14 @@ def test_cut_off_last_line_is_skipped(tmp_path: Path) -> None:
     frames, skipped, _ = read(R, p)
     assert [k.reason for k in skipped] == ["cut-off last line"]
     assert frames["samples"].height == 7
+
+
+def test_absurd_durations_are_skipped_not_fatal(tmp_path: Path) -> None:
+    p = tmp_path / "r.json"
+    p.write_text(
+        '{"metric":"http_req_duration","type":"Point","data":{"time":"2024-01-01T00:00:01Z","value":1e300,"tags":{"status":"200"}}}\n'
+        '{"metric":"http_req_duration","type":"Point","data":{"time":"2024-01-01T00:00:02Z","value":250,"tags":{"status":"200"}}}\n'
+    )
+    frames, skipped, _ = read(R, p)
+    assert frames["events"]["duration_s"].to_list() == [0.25]
+    assert [k.count for k in skipped] == [1]

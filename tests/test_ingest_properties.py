@@ -10,6 +10,7 @@ Every reader's ``sniff`` must also return a score in [0, 1] for any bytes.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,18 @@ from tests.ingest_fixtures import DATA, read
 FIXTURES = sorted(p for p in DATA.glob("*/*") if p.is_file())
 _SPECIAL = [*b'"{}[],=#;:\n\r\t\\ 0123456789.-+eENaIfT', 0, 0xFF, 0xC3]
 
+_EXTREMES = [
+    b"1e308",
+    b"-1e308",
+    b"1e999",
+    b"99999999999999999999999",
+    b"-1",
+    b"NaN",
+    b"-0",
+    b"0.000000000000000000001",
+    b"",
+]
+
 _SETTINGS = settings(
     max_examples=int(os.environ.get("PIPBENCH_PROPERTY_EXAMPLES", "25")),
     deadline=None,
@@ -34,9 +47,16 @@ _SETTINGS = settings(
 
 @st.composite
 def _mangled(draw: st.DrawFn, data: bytes) -> bytes:
-    how = draw(st.sampled_from(["truncate", "bytes", "lines", "drop", "repeat"]))
+    how = draw(st.sampled_from(["truncate", "bytes", "lines", "drop", "repeat", "number"]))
     if how == "truncate":
         return data[: draw(st.integers(0, len(data)))]
+    if how == "number":
+        runs = list(re.finditer(rb"\d+(?:\.\d+)?", data))
+        if not runs:
+            return data
+        m = draw(st.sampled_from(runs))
+        extreme = draw(st.sampled_from(_EXTREMES))
+        return data[: m.start()] + extreme + data[m.end() :]
     if how == "bytes":
         out = bytearray(data)
         for _ in range(draw(st.integers(1, 6))):

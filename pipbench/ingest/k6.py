@@ -248,7 +248,15 @@ class K6Reader:
             events = req.select(
                 (
                     pl.col("timestamp")
-                    - pl.duration(microseconds=(pl.col("value") * 1000).round().cast(pl.Int64))
+                    - pl.duration(
+                        # NaN, ±Inf or absurd durations (> 30 years) give a null start:
+                        # the row is skipped and counted by the shared rules.
+                        microseconds=pl.when(pl.col("value").abs() < 1e12)
+                        .then(pl.col("value") * 1000)
+                        .otherwise(None)
+                        .round()
+                        .cast(pl.Int64, strict=False)
+                    )
                 ).alias("timestamp"),
                 (ms / 1000).alias("duration_s"),
                 name.cast(pl.String).alias("name"),

@@ -151,7 +151,13 @@ class PrometheusJSONReader:
                 expected="a list of series or a [time, value] pair",
             )
         if data.resultType in ("scalar", "string"):
-            return msgspec.json.decode(data.result), data.resultType
+            try:
+                return msgspec.json.decode(data.result), data.resultType
+            except msgspec.DecodeError as err:  # e.g. a number out of range
+                msg = f"unexpected value: {err}"
+                raise InputError(
+                    msg, file=path, field="data.result", expected="[time, value]"
+                ) from None
         try:
             return msgspec.json.decode(data.result, type=list[_Result]), data.resultType
         except msgspec.ValidationError as err:
