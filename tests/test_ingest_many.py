@@ -208,3 +208,13 @@ def test_cli_json_reports_files_and_errors(
     assert [x.get("format") for x in lines] == [None, "prometheus-text"]
     assert lines[0]["file"].endswith("bad.prom")
     assert ":1:" in lines[0]["error"]  # names the file and the line
+
+
+def test_cli_option_reaches_the_reader(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--option timezone=…`` shifts zone-less Grafana times (14:00 in Paris = 13:00Z)."""
+    src = DATA / "grafana-csv" / "panel_series_as_columns.csv"
+    ds = tmp_path / "ds"
+    assert main(["ingest", str(src), "-d", str(ds), "-o", "timezone=Europe/Paris"]) == 0
+    assert "2024-03-10T13:00:00Z" in capsys.readouterr().out
+    assert main(["ingest", str(src), "-d", str(ds), "-o", "timezone"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err

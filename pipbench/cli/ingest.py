@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipbench.dataset import Dataset, open_dataset
-from pipbench.errors import InputError
+from pipbench.errors import ConfigError, InputError
 from pipbench.ingest import IngestReport, readers
 from pipbench.ingest.pipeline import expand_inputs, ingest_each
 
@@ -30,12 +30,20 @@ def ingest_cmd(
     at: str | None = typer.Option(
         None, "--at", help="Timestamp for files whose points carry none."
     ),
+    option: list[str] = typer.Option(
+        [],
+        "--option",
+        "-o",
+        help="Reader option KEY=VALUE, repeatable (e.g. timezone=Europe/Paris for zone-less "
+        "times in Grafana CSV and JMeter files).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per file."),
 ) -> None:
     """Ingest telemetry exports into a dataset (format sniffed from content).
 
     Goes on past files it cannot read, lists them at the end and exits with code 1.
     """
+    options = _options(option)
     files = expand_inputs(inputs, exclude=[dataset])
     ds = open_dataset(dataset) if dataset.exists() else Dataset(dataset)
     failed: list[tuple[Path, InputError]] = []
@@ -51,7 +59,7 @@ def ingest_cmd(
         transient=True,
     ) as bar:
         task = bar.add_task("ingesting", total=len(files))
-        for path, outcome in ingest_each(files, ds, format=format, at=at):
+        for path, outcome in ingest_each(files, ds, format=format, at=at, options=options):
             bar.update(task, advance=1, description=f"ingesting {path.name}")
             if isinstance(outcome, InputError):
                 failed.append((path, outcome))
@@ -67,6 +75,17 @@ def ingest_cmd(
         for path, err in failed:
             typer.echo(f"  {path}: {err}" if str(path) not in str(err) else f"  {err}", err=True)
         raise typer.Exit(1)
+
+
+def _options(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            msg = f"--option {pair!r} is not KEY=VALUE"
+            raise ConfigError(msg)
+        out[key.strip()] = value.strip()
+    return out
 
 
 def _print_report(report: IngestReport) -> None:
