@@ -211,3 +211,13 @@ def test_prose_is_not_sniffed_as_prometheus(head: bytes) -> None:
     from pipbench.ingest.registry import get_reader
 
     assert get_reader(R).sniff(head, Path("x")) == 0.0
+
+
+def test_openmetrics_cut_before_eof_is_noted(tmp_path: Path) -> None:
+    text = fixture(R, "openmetrics_1.0.om.txt").read_text()
+    p = tmp_path / "m.om.txt"
+    p.write_text(text[: text.index("# TYPE foo info")])
+    frames, _, result = read(R, p)
+    assert frames["samples"].height == 15 - 4  # info, stateset ×2 and unknown are gone
+    assert any("without '# EOF'" in n for n in result.notes)
+    assert not any("EOF" in n for n in read(R, fixture(R, "openmetrics_1.0.om.txt"))[2].notes)

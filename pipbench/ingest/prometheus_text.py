@@ -439,6 +439,8 @@ class PrometheusTextReader:
             notes.append(f"{st.exemplars} exemplars dropped (trace links are not kept)")
         if st.after_eof:
             notes.append(f"{st.after_eof} lines after '# EOF' (concatenated expositions) were read")
+        if st.om_marked and st.eof_line is None:
+            notes.append("OpenMetrics without '# EOF': the file may have been cut short")
         if not st.frames:
             return ReadResult(skipped=[*skipped, Skip("no samples in the file")], notes=notes)
         rows = pl.concat(st.frames) if len(st.frames) > 1 else st.frames[0]
@@ -507,6 +509,7 @@ class _State:
         self.exemplars = 0
         self.after_eof = 0
         self.eof_line: int | None = None
+        self.om_marked = False  # UNIT or an OpenMetrics-only TYPE seen
 
     def comment(self, line: str, no: int) -> None:
         if line == "# EOF":
@@ -523,10 +526,11 @@ class _State:
             if t not in _TYPES:
                 self.notes.append(f"line {no}: unknown TYPE {t!r} read as untyped")
                 t = "untyped"
-            self.om = self.om or t in _OM_ONLY_TYPES
+            if t in _OM_ONLY_TYPES:
+                self.om = self.om_marked = True
             self.types[fam] = t
         elif kind == "UNIT":
-            self.om = True
+            self.om = self.om_marked = True
 
     def add_series(self, key: str, name: str, labels: dict[str, str]) -> None:
         self.series[key] = len(self.raw_series)
