@@ -118,3 +118,13 @@ def test_absurd_durations_are_skipped_not_fatal(tmp_path: Path) -> None:
     frames, skipped, _ = read(R, p)
     assert frames["events"]["duration_s"].to_list() == [0.25]
     assert [k.count for k in skipped] == [1]
+
+
+def test_hand_made_non_string_tags_become_strings(tmp_path: Path) -> None:
+    p = tmp_path / "r.json"
+    p.write_text(
+        '{"metric":"vus","type":"Point","data":{"time":"2024-01-01T00:00:01Z","value":3,"tags":{"vu":7,"canary":true}}}\n'
+    )
+    frames, _, _ = read(R, p)
+    row = frames["samples"].row(0, named=True)
+    assert (row["vu"], row["canary"], row["value"]) == ("7", "true", 3.0)

@@ -65,7 +65,7 @@ _CHUNK_LINES = 200_000
 class _Data(msgspec.Struct):
     time: str | None = None
     value: float | None = None
-    tags: dict[str, Any] | None = None
+    tags: dict[str, str] | None = None  # k6 writes every tag value as a string
 
 
 class _Line(msgspec.Struct):
@@ -74,8 +74,39 @@ class _Line(msgspec.Struct):
     data: _Data | None = None
 
 
+class _AnyData(msgspec.Struct):
+    time: str | None = None
+    value: float | None = None
+    tags: dict[str, Any] | None = None
+
+
+class _AnyLine(msgspec.Struct):
+    type: str = ""
+    metric: str = ""
+    data: _AnyData | None = None
+
+
 _lines_decoder = msgspec.json.Decoder(list[_Line])
 _line_decoder = msgspec.json.Decoder(_Line)
+_any_line_decoder = msgspec.json.Decoder(_AnyLine)
+
+
+def _decode_line(line: bytes) -> _Line:
+    """One line; tag values that are not strings (hand-made files) are turned into strings."""
+    try:
+        return _line_decoder.decode(line)
+    except msgspec.ValidationError:
+        loose = _any_line_decoder.decode(line)
+        data = loose.data
+        if data is None:
+            return _Line(loose.type, loose.metric, None)
+        tags = None
+        if data.tags is not None:
+            tags = {
+                k: v if isinstance(v, str) else msgspec.json.encode(v).decode()
+                for k, v in data.tags.items()
+            }
+        return _Line(loose.type, loose.metric, _Data(data.time, data.value, tags))
 
 
 @register_reader
@@ -178,7 +209,7 @@ class K6Reader:
         out: list[tuple[int, _Line]] = []
         for k, (n, ln) in enumerate(numbered):
             try:
-                out.append((n, _line_decoder.decode(ln)))
+                out.append((n, _decode_line(ln)))
             except (msgspec.DecodeError, UnicodeDecodeError) as err:
                 if cut and k == len(numbered) - 1:
                     skipped.append(Skip("cut-off last line", 1, n))
@@ -422,23 +453,14 @@ def _checks(group: Any, path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _tags_frame(tags: list[dict[str, Any] | None]) -> pl.DataFrame:
+def _tags_frame(tags: list[dict[str, str] | None]) -> pl.DataFrame:
     """One string column per tag key (null where a point lacks it)."""
     rows = [t if t else {} for t in tags]
-    if not any(rows):
+    keys: dict[str, None] = {}
+    for t in rows:
+        if len(t) != len(keys) or not keys.keys() >= t.keys():
+            keys.update(dict.fromkeys(t))
+    if not keys:
         return pl.DataFrame()
-    try:
-        frame = pl.from_dicts(rows, infer_schema_length=None)
-        if any(dtype.is_nested() or dtype == pl.Object for dtype in frame.dtypes):
-            raise TypeError  # nested tag values: take the slow path
-    except (pl.exceptions.PolarsError, TypeError, ValueError):
-        keys = dict.fromkeys(k for t in rows for k in t)
-        frame = pl.DataFrame(
-            {
-                k: pl.Series(
-                    [None if t.get(k) is None else str(t[k]) for t in rows], dtype=pl.String
-                )
-                for k in keys
-            }
-        )
-    return frame.select(pl.col(c).cast(pl.String).alias(sanitize_label(c)) for c in frame.columns)
+    frame = pl.from_dicts(rows, schema=dict.fromkeys(keys, pl.String))
+    return frame.rename({k: sanitize_label(k) for k in keys if sanitize_label(k) != k})
