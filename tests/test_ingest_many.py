@@ -218,3 +218,15 @@ def test_cli_option_reaches_the_reader(tmp_path: Path, capsys: pytest.CaptureFix
     assert "2024-03-10T13:00:00Z" in capsys.readouterr().out
     assert main(["ingest", str(src), "-d", str(ds), "-o", "timezone"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_cli_single_bad_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = tmp_path / "cut.json"
+    p.write_text('{"status": "success", "data": {"resultType": "matrix", "result": [{"metr')
+    assert main(["ingest", str(p), "--dataset", str(tmp_path / "ds")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("pipbench: error: ")
+    assert "cut.json" in err[0]

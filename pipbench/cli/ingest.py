@@ -41,7 +41,8 @@ def ingest_cmd(
 ) -> None:
     """Ingest telemetry exports into a dataset (format sniffed from content).
 
-    Goes on past files it cannot read, lists them at the end and exits with code 1.
+    With several files, goes on past those it cannot read, lists them at the end and exits
+    with code 1; a single unreadable file is an error (exit code 2).
     """
     options = _options(option)
     files = expand_inputs(inputs, exclude=[dataset])
@@ -62,6 +63,8 @@ def ingest_cmd(
         for path, outcome in ingest_each(files, ds, format=format, at=at, options=options):
             bar.update(task, advance=1, description=f"ingesting {path.name}")
             if isinstance(outcome, InputError):
+                if len(files) == 1 and not as_json:
+                    raise outcome  # one file: the usual one-line error and exit code 2
                 failed.append((path, outcome))
                 if as_json:
                     typer.echo(json.dumps({"file": str(path), "error": str(outcome)}))
