@@ -139,3 +139,29 @@ def test_no_reader_claims_a_foreign_file(kind: str) -> None:
     """Notes, configs and logs next to the exports are reported as unknown, not misread."""
     scores = {r.name: r.sniff(_FOREIGN[kind], Path("x")) for r in readers()}
     assert max(scores.values()) == 0.0, scores
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 1.0, float("nan"), float("inf"), None]),
+            st.sampled_from(["a", "b", None]),
+            st.integers(0, 2),
+        ),
+        max_size=40,
+    ),
+    subset=st.sampled_from([None, ["v"], ["k", "t"]]),
+)
+def test_first_distinct_matches_polars_unique(rows: list, subset: list[str] | None) -> None:
+    """The shared de-duplication keeps exactly the rows ``unique(keep="first")`` keeps."""
+    import polars as pl
+
+    from pipbench.ingest.normalize import first_distinct
+
+    frame = pl.DataFrame(
+        rows, schema={"v": pl.Float64, "k": pl.String, "t": pl.Int64}, orient="row"
+    )
+    want = frame.unique(subset=subset, keep="first", maintain_order=True)
+    got = frame.filter(first_distinct(frame, subset))
+    assert repr(got.rows()) == repr(want.rows())
