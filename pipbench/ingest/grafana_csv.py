@@ -103,29 +103,29 @@ class GrafanaCSVReader:
         value_cols = [c for c, k in lower.items() if k == "value" or k.startswith("value #")]
         stamps, naive = _times(raw[time_col], path, first_line, ctx)
         notes: list[str] = []
-        lines = pl.Series("_line", range(first_line, first_line + raw.height))
+        line_no = pl.Series("_line", range(first_line, first_line + raw.height))
         if value_cols:
             # Series as rows, or a table panel: the other columns are labels.
             label_cols = [c for c in raw.columns if c not in {time_col, series_col, *value_cols}]
-            parts = []
+            pieces: list[pl.DataFrame] = []
             for vc in value_cols:
                 part = raw.select(
                     stamps.alias("timestamp"),
                     (raw[series_col] if series_col else pl.lit(None, pl.String)).alias("_series"),
                     pl.col(vc).alias("_raw"),
-                    lines,
+                    line_no,
                     *[pl.col(c).alias(sanitize_label(c)) for c in label_cols],
                 )
                 if len(value_cols) > 1:  # "Value #A", "Value #B": one per query
                     part = part.with_columns(pl.lit(vc.split("#", 1)[-1].strip()).alias("ref_id"))
-                parts.append(part)
-            long = pl.concat(parts)
+                pieces.append(part)
+            long = pl.concat(pieces)
         else:
             values = [c for c in raw.columns if c != time_col]
             if not values:
                 msg = "no value columns besides Time"
                 raise InputError(msg, file=path, line=1 + skip, expected="one column per series")
-            wide = raw.select(values).with_columns(stamps.alias("timestamp"), lines)
+            wide = raw.select(values).with_columns(stamps.alias("timestamp"), line_no)
             long = wide.unpivot(
                 index=["timestamp", "_line"],
                 on=values,
@@ -141,10 +141,10 @@ class GrafanaCSVReader:
         number = cells.cast(pl.Float64, strict=False)
         needs_unit = number.is_null() & ~missing
         if needs_unit.any():
-            parts = cells.str.extract_groups(_NUMBER_UNIT.pattern)
+            split = cells.str.extract_groups(_NUMBER_UNIT.pattern)
             number = pl.select(
                 pl.when(pl.lit(needs_unit))
-                .then(parts.struct.field("1").cast(pl.Float64, strict=False))
+                .then(split.struct.field("1").cast(pl.Float64, strict=False))
                 .otherwise(pl.lit(number))
             ).to_series()
             bad = needs_unit & number.is_null()
@@ -158,7 +158,7 @@ class GrafanaCSVReader:
                     field=str(long["_series"][i]),
                     expected="a number, null or empty",
                 )
-            units = sorted(set(parts.struct.field("2").filter(needs_unit).drop_nulls().to_list()))
+            units = sorted(set(split.struct.field("2").filter(needs_unit).drop_nulls().to_list()))
             notes.append(f"values carried units (formatted export); dropped: {', '.join(units)}")
         long = long.with_columns(number.alias("value")).drop("_raw", "_line")
         return ReadResult(samples=_split_series(long, path.stem), notes=notes)
