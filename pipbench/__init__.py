@@ -1,7 +1,8 @@
 """pipbench: a workbench for Performance Improvement Plans.
 
-The public face: open a dataset, ingest exports into it, and reach each area through its
-module (:mod:`pipbench.sli`, :mod:`pipbench.slo`, :mod:`pipbench.detect`,
+The public face: open a dataset; ingest exports into it with :func:`pipbench.ingest.ingest`
+(the :mod:`pipbench.ingest` package holds the readers); reach each area through its module
+(:mod:`pipbench.sli`, :mod:`pipbench.slo`, :mod:`pipbench.detect`,
 :mod:`pipbench.verify`, :mod:`pipbench.sim`, :mod:`pipbench.charts`, :mod:`pipbench.plan`,
 :mod:`pipbench.notebooks`).
 
@@ -18,7 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from pipbench.dataset import Dataset, open_dataset
 from pipbench.errors import ConfigError, InputError, NotFittedError, PipbenchError
-from pipbench.ingest import IngestReport, ingest
+from pipbench.ingest import IngestReport
 
 try:
     __version__ = version("pipbench")
@@ -33,6 +34,5 @@ __all__ = [
     "NotFittedError",
     "PipbenchError",
     "__version__",
-    "ingest",
     "open_dataset",
 ]

@@ -89,3 +89,27 @@ def test_flux_error_table(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match='could not find bucket "metrics"'):
         read("influx-csv", p)
+
+
+def test_flux_default_annotation_fills_empty_cells(tmp_path: Path) -> None:
+    p = tmp_path / "q.csv"
+    p.write_text(
+        "#datatype,string,long,dateTime:RFC3339,double,string,string,string\n"
+        "#group,false,false,false,false,true,true,true\n"
+        "#default,_result,,,,,,eu-west-1\n"
+        ",result,table,_time,_value,_field,_measurement,region\n"
+        ",,0,2024-03-10T14:00:00Z,1.5,used,mem,\n"
+        ",,0,2024-03-10T14:00:10Z,1.7,used,mem,us-east-1\n"
+    )
+    frames, _, _ = read("influx-csv", p)
+    assert frames["samples"].sort("timestamp")["region"].to_list() == ["eu-west-1", "us-east-1"]
+
+
+def test_cloudwatch_epoch_second_timestamps(tmp_path: Path) -> None:
+    p = tmp_path / "cw.json"
+    p.write_text(
+        '{"MetricDataResults": [{"Id": "m", "Label": "Errors", '
+        '"Timestamps": [1710079260, 1710079200], "Values": [2, 1], "StatusCode": "Complete"}]}'
+    )
+    frames, _, _ = read("cloudwatch", p)
+    assert span(frames["samples"]) == ("2024-03-10T14:00:00Z", "2024-03-10T14:01:00Z")

@@ -48,3 +48,15 @@ def test_binary_log_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     p.write_bytes(b"\x00\x00\x00\x06\x00\x05\x33.12.0\x00\x22computerdatabase.BasicSimulation\x01")
     with pytest.raises(InputError, match=r"binary simulation\.log of Gatling 3\.12"):
         read(R, p)
+
+
+def test_gatling_2_0_four_timestamps(tmp_path: Path) -> None:
+    """Gatling 2.0 wrote request start/end and response start/end: start → last end."""
+    p = tmp_path / "simulation.log"
+    p.write_text(
+        "RUN\tSim\tsim\t1400000000000\t \t2.0.0\n"
+        "REQUEST\tScn\t1\t\tlogin\t1400000000100\t1400000000110\t1400000000300\t1400000000350\tOK\t \n"
+    )
+    frames, _, _ = read(R, p)
+    ev = frames["events"].row(0, named=True)
+    assert (ev["name"], ev["duration_s"]) == ("login", 0.25)

@@ -76,3 +76,13 @@ def test_text_in_a_value_cell_names_line_and_series(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read(R, p)
     assert (info.value.line, info.value.field) == (3, "errors")
+
+
+def test_table_panel_with_label_columns_and_two_queries() -> None:
+    frames, _, _ = read(R, fixture(R, "table_panel.csv"))
+    s = frames["samples"]
+    assert s.height == 3 * 2
+    assert set(s["metric"]) == {"up"}
+    assert sorted(set(s["ref_id"])) == ["A", "B"]
+    a2 = s.filter((pl.col("instance") == "api-2:9100") & (pl.col("ref_id") == "A"))
+    assert (a2["value"].item(), a2["job"].item()) == (0.0, "node")

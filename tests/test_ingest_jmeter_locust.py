@@ -88,3 +88,14 @@ def test_locust_failures() -> None:
     s = frames["samples"]
     assert s["value"].sum() == 55
     assert s.filter(pl.col("error").str.contains('expected "ok"')).height == 1
+
+
+def test_locust_old_quoted_header() -> None:
+    """Locust 0.x: quoted headers, ``# requests``, ``Requests Failed/s``, a ``Total`` row."""
+    frames, _, _ = read("locust", fixture("locust", "old_0.13_stats.csv"))
+    s = frames["samples"]
+    assert s.height == 3 * 20
+    req = s.filter(pl.col("metric") == "locust_requests_total").sort("value")
+    assert req["value"].to_list() == [40, 312, 352]
+    fails = s.filter((pl.col("metric") == "locust_failures_per_second") & (pl.col("name") == "/"))
+    assert fails["value"].item() == 0.07

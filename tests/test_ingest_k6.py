@@ -107,3 +107,24 @@ def test_cut_off_last_line_is_skipped(tmp_path: Path) -> None:
     frames, skipped, _ = read(R, p)
     assert [k.reason for k in skipped] == ["cut-off last line"]
     assert frames["samples"].height == 7
+
+
+def test_absurd_durations_are_skipped_not_fatal(tmp_path: Path) -> None:
+    p = tmp_path / "r.json"
+    p.write_text(
+        '{"metric":"http_req_duration","type":"Point","data":{"time":"2024-01-01T00:00:01Z","value":1e300,"tags":{"status":"200"}}}\n'
+        '{"metric":"http_req_duration","type":"Point","data":{"time":"2024-01-01T00:00:02Z","value":250,"tags":{"status":"200"}}}\n'
+    )
+    frames, skipped, _ = read(R, p)
+    assert frames["events"]["duration_s"].to_list() == [0.25]
+    assert [k.count for k in skipped] == [1]
+
+
+def test_hand_made_non_string_tags_become_strings(tmp_path: Path) -> None:
+    p = tmp_path / "r.json"
+    p.write_text(
+        '{"metric":"vus","type":"Point","data":{"time":"2024-01-01T00:00:01Z","value":3,"tags":{"vu":7,"canary":true}}}\n'
+    )
+    frames, _, _ = read(R, p)
+    row = frames["samples"].row(0, named=True)
+    assert (row["vu"], row["canary"], row["value"]) == ("7", "true", 3.0)

@@ -181,3 +181,52 @@ def test_killed_during_a_large_ingest_leaves_dataset_as_before(tmp_path: Path) -
     else:  # killed after the commit (a fast machine): the whole file, never a part of it
         assert len(rows) == len(before[1]) + 200_000
     shutil.rmtree(ds / ".staging", ignore_errors=True)
+
+
+def test_formats_lists_every_reader(capsys: pytest.CaptureFixture[str]) -> None:
+    from pipbench.ingest import reader_names
+
+    assert main(["formats"]) == 0
+    out = capsys.readouterr().out
+    for name in reader_names():
+        assert name in out
+    for name in ("prometheus-text", "k6", "jmeter", "locust", "gatling", "cloudwatch"):
+        assert name in reader_names()
+
+
+def test_cli_json_reports_files_and_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    src = tmp_path / "in"
+    _exports(src, 1, "ok")
+    (src / "bad.prom").write_text('up{job="a" 1\nup 2\nup 3\n')
+    rc = main(["ingest", str(src), "--dataset", str(tmp_path / "ds"), "--json"])
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert rc == 1
+    assert [x.get("format") for x in lines] == [None, "prometheus-text"]
+    assert lines[0]["file"].endswith("bad.prom")
+    assert ":1:" in lines[0]["error"]  # names the file and the line
+
+
+def test_cli_option_reaches_the_reader(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--option timezone=…`` shifts zone-less Grafana times (14:00 in Paris = 13:00Z)."""
+    src = DATA / "grafana-csv" / "panel_series_as_columns.csv"
+    ds = tmp_path / "ds"
+    assert main(["ingest", str(src), "-d", str(ds), "-o", "timezone=Europe/Paris"]) == 0
+    assert "2024-03-10T13:00:00Z" in capsys.readouterr().out
+    assert main(["ingest", str(src), "-d", str(ds), "-o", "timezone"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_cli_single_bad_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = tmp_path / "cut.json"
+    p.write_text('{"status": "success", "data": {"resultType": "matrix", "result": [{"metr')
+    assert main(["ingest", str(p), "--dataset", str(tmp_path / "ds")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("pipbench: error: ")
+    assert "cut.json" in err[0]

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipbench import ingest as ing
+import pipbench.ingest as ing
 from pipbench.dataset import open_dataset
 from pipbench.errors import InputError
 from pipbench.ingest.otlp_json import exponential_bounds

@@ -145,3 +145,79 @@ def test_escaped_labels_round_trip(labels: dict[str, str], value: float) -> None
     body = ",".join(f'{k}="{esc(v)}"' for k, v in labels.items())
     name, got, v, t, ex = parse_sample_line(f"m{{{body}}} {value!r}")
     assert (name, got, float(v), t, ex) == ("m", labels, value, None, False)
+
+
+_value_token = st.one_of(
+    st.floats(allow_nan=False).map(repr),
+    st.sampled_from(["NaN", "+Inf", "-Inf", "0", "1e3", "-0.5"]),
+)
+_plain_value = st.text(
+    st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"], exclude_characters='\\"'),
+    max_size=8,
+)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.from_regex(r"[a-z_:][a-z0-9_:]{0,8}", fullmatch=True),
+            st.dictionaries(
+                st.from_regex(r"[a-z][a-z0-9_]{0,5}", fullmatch=True).filter(
+                    lambda k: k not in ("le", "metric", "value", "source")  # renamed or recast
+                ),
+                st.one_of(_plain_value, _label_value),
+                max_size=3,
+            ),
+            _value_token,
+            st.one_of(st.none(), st.integers(0, 2**41)),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_vectorised_reader_agrees_with_the_line_parser(tmp_path_factory, lines) -> None:
+    """The polars fast path and the careful parser give the same samples for any file."""
+
+    def esc(v: str) -> str:
+        return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+    text = []
+    for name, labels, value, ts in lines:
+        body = ",".join(f'{k}="{esc(v)}"' for k, v in labels.items())
+        text.append(f"{name}{{{body}}} {value}" + (f" {ts}" if ts is not None else ""))
+    p = tmp_path_factory.mktemp("vec") / "m.prom"
+    p.write_text("\n".join(text) + "\n")
+    from pipbench.ingest.registry import ReadContext, get_reader
+
+    got = get_reader(R).read(p, ReadContext(at=AT)).samples
+    label_cols = [c for c in got.columns if c not in ("timestamp", "metric", "value")]
+    got_rows = sorted(
+        repr((r["metric"], sorted((k, r[k]) for k in label_cols if r[k] is not None), r["value"]))
+        for r in got.iter_rows(named=True)
+    )
+    want = []
+    for line in text:
+        name, labels, v, _, _ = parse_sample_line(line)
+        want.append(repr((name, sorted(labels.items()), float(v))))
+    assert got_rows == sorted(want)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b"# Load test notes\nIt went fine.\n", b"# title\n\n## section\n", b"hello world\n"],
+)
+def test_prose_is_not_sniffed_as_prometheus(head: bytes) -> None:
+    from pipbench.ingest.registry import get_reader
+
+    assert get_reader(R).sniff(head, Path("x")) == 0.0
+
+
+def test_openmetrics_cut_before_eof_is_noted(tmp_path: Path) -> None:
+    text = fixture(R, "openmetrics_1.0.om.txt").read_text()
+    p = tmp_path / "m.om.txt"
+    p.write_text(text[: text.index("# TYPE foo info")])
+    frames, _, result = read(R, p)
+    assert frames["samples"].height == 15 - 4  # info, stateset ×2 and unknown are gone
+    assert any("without '# EOF'" in n for n in result.notes)
+    assert not any("EOF" in n for n in read(R, fixture(R, "openmetrics_1.0.om.txt"))[2].notes)

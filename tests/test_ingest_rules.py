@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipbench import ingest as ing
+import pipbench.ingest as ing
 from pipbench.cli import main
 from pipbench.dataset import open_dataset
 from pipbench.errors import InputError, UnknownFormatError

@@ -30,6 +30,13 @@ def ingest_cmd(
     at: str | None = typer.Option(
         None, "--at", help="Timestamp for files whose points carry none."
     ),
+    option: list[str] = typer.Option(
+        [],
+        "--option",
+        "-o",
+        help="Reader option KEY=VALUE, repeatable (e.g. timezone=Europe/Paris for zone-less "
+        "times in Grafana CSV and JMeter files).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per file."),
     column: list[str] = typer.Option(
         [],
@@ -39,11 +46,14 @@ def ingest_cmd(
 ) -> None:
     """Ingest telemetry exports into a dataset (format sniffed from content).
 
-    Goes on past files it cannot read, lists them at the end and exits with code 1.
+    With several files, goes on past those it cannot read, lists them at the end and exits
+    with code 1; a single unreadable file is an error (exit code 2).
     """
+    options = _options(option)
     files = expand_inputs(inputs, exclude=[dataset])
     ds = open_dataset(dataset) if dataset.exists() else Dataset(dataset)
-    options = {"columns": dict(_pair(c) for c in column)} if column else None
+    if column:
+        options["columns"] = dict(_pair(c) for c in column)  # type: ignore[assignment]
     failed: list[tuple[Path, InputError]] = []
     console = Console(stderr=True)
     show_bar = len(files) > 1 and console.is_terminal and not as_json
@@ -60,6 +70,8 @@ def ingest_cmd(
         for path, outcome in ingest_each(files, ds, format=format, at=at, options=options):
             bar.update(task, advance=1, description=f"ingesting {path.name}")
             if isinstance(outcome, InputError):
+                if len(files) == 1 and not as_json:
+                    raise outcome  # one file: the usual one-line error and exit code 2
                 failed.append((path, outcome))
                 if as_json:
                     typer.echo(json.dumps({"file": str(path), "error": str(outcome)}))
@@ -75,6 +87,17 @@ def ingest_cmd(
         for path, err in failed:
             typer.echo(f"  {path}: {err}" if str(path) not in str(err) else f"  {err}", err=True)
         raise typer.Exit(1)
+
+
+def _options(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            msg = f"--option {pair!r} is not KEY=VALUE"
+            raise ConfigError(msg)
+        out[key.strip()] = value.strip()
+    return out
 
 
 def _print_report(report: IngestReport) -> None:

@@ -56,27 +56,29 @@ def read_strings(
     has_header: bool = True,
     file: Path | None = None,
     comment_prefix: str | None = None,
+    columns: list[str] | None = None,
 ) -> pl.DataFrame:
     """Read a delimited file with every column as a string (quotes, BOM and CRLF handled).
 
-    Ragged rows (more or fewer fields than the header) are an :class:`InputError`.
+    ``columns`` (header names) reads only those, to spare memory on large files. Ragged rows
+    (more or fewer fields than the header) are an :class:`InputError`.
     """
     where = file if file is not None else (path if isinstance(path, Path) else None)
-    try:
-        data = path.read_bytes() if isinstance(path, Path) else path
-    except OSError as err:
-        msg = f"cannot open the file: {err.strerror}"
-        raise InputError(msg, file=where) from None
-    data = data.removeprefix(BOM)
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        msg = "the file is not UTF-8 text"
-        raise InputError(msg, file=where, line=line, expected="UTF-8 text") from None
+    source: Path | io.BytesIO
+    if isinstance(path, Path):
+        try:
+            with open(path, "rb") as fh:
+                bom = fh.read(3) == BOM
+        except OSError as err:
+            msg = f"cannot open the file: {err.strerror}"
+            raise InputError(msg, file=where) from None
+        # Without a BOM polars reads (and memory-maps) the file itself.
+        source = io.BytesIO(path.read_bytes().removeprefix(BOM)) if bom else path
+    else:
+        source = io.BytesIO(path.removeprefix(BOM))
     try:
         frame = pl.read_csv(
-            io.BytesIO(data),
+            source,
             separator=separator,
             has_header=has_header,
             skip_rows=skip_rows,
@@ -84,14 +86,26 @@ def read_strings(
             truncate_ragged_lines=False,
             comment_prefix=comment_prefix,
             raise_if_empty=False,
+            columns=columns,
         )
     except (pl.exceptions.PolarsError, ValueError) as err:
+        data = source.getvalue() if isinstance(source, io.BytesIO) else source.read_bytes()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as uerr:
+            line = data.count(b"\n", 0, uerr.start) + 1
+            msg = "the file is not UTF-8 text"
+            raise InputError(msg, file=where, line=line, expected="UTF-8 text") from None
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         msg = f"malformed delimited text: {first}"
         raise InputError(msg, file=where, expected=f"{separator!r}-separated rows") from None
     if has_header and '""' in frame.columns.__repr__():
         # polars keeps doubled quotes in header names; the csv module undoes them.
-        header = data.split(b"\n", skip_rows + 1)[skip_rows].decode("utf-8").rstrip("\r")
+        with open(source, "rb") if isinstance(source, Path) else source as fh:
+            fh.seek(0)
+            for _ in range(skip_rows):
+                fh.readline()
+            header = fh.readline().decode("utf-8", "replace").rstrip("\r\n")
         names = header_fields(header, separator)
         if len(names) == frame.width and len(set(names)) == len(names):
             frame.columns = names

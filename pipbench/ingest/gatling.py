@@ -75,72 +75,66 @@ class GatlingReader:
                 expected="a text simulation.log (Gatling ≤ 3.11), or the per-request data "
                 "exported from Gatling Enterprise / the HTML report as CSV",
             )
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as err:
-            line = path.read_bytes().count(b"\n", 0, err.start) + 1
-            msg = "the file is not UTF-8 text"
-            raise InputError(msg, file=path, line=line, expected="UTF-8 text") from None
-        raw = pl.DataFrame({"line": pl.Series(text.split("\n"), dtype=pl.String)})
-        del text
-        raw = raw.with_row_index("lineno", offset=1).with_columns(
-            pl.col("line").str.strip_chars_end("\r").str.split("\t").alias("f")
-        )
-        kind = pl.col("f").list.get(0, null_on_oob=True)
-        kinds = raw.select(kind.alias("k"))["k"]
         notes: list[str] = []
         skipped: list[Skip] = []
-        simulation = None
-        run = raw.filter(kinds == "RUN")
-        if run.height:
-            simulation = run["f"][0].to_list()[1] if len(run["f"][0]) > 1 else None
-        unknown = raw.filter(
-            ~kinds.is_in(["RUN", "REQUEST", "USER", "GROUP", "ERROR", "ASSERTION"])
-            & (pl.col("line").str.strip_chars() != "")
-        )
-        if unknown.height:
-            skipped.append(Skip("not a Gatling record", unknown.height, int(unknown["lineno"][0])))
-        for k in ("GROUP", "ERROR"):
-            n = int((kinds == k).sum())
+        counts = {"GROUP": 0, "ERROR": 0}
+        simulation: str | None = None
+        layout: tuple[int, int] | None = None
+        events: list[pl.DataFrame] = []
+        users: list[pl.DataFrame] = []
+        first_line = 1
+        with open(path, "rb") as fh:
+            while True:
+                chunk = fh.read(_CHUNK_BYTES)
+                if not chunk:
+                    break
+                chunk += fh.readline()
+                raw = _lines(chunk, first_line, path)
+                first_line += chunk.count(b"\n")
+                del chunk
+                kinds = raw["f"].list.get(0, null_on_oob=True)
+                if simulation is None:
+                    run = raw.filter(kinds == "RUN")
+                    if run.height and len(run["f"][0]) > 1:
+                        simulation = run["f"][0][1]
+                unknown = raw.filter(
+                    ~kinds.is_in(["RUN", "REQUEST", "USER", "GROUP", "ERROR", "ASSERTION"])
+                    & (pl.col("line").str.strip_chars() != "")
+                )
+                if unknown.height:
+                    skipped.append(
+                        Skip("not a Gatling record", unknown.height, int(unknown["lineno"][0]))
+                    )
+                for k in counts:
+                    counts[k] += int((kinds == k).sum())
+                req = raw.filter(kinds == "REQUEST")
+                if req.height:
+                    layout = layout or _layout(req, path)
+                    ev = self._requests(req, path, layout, skipped)
+                    if ev is not None:
+                        events.append(ev)
+                usr = raw.filter(kinds == "USER")
+                if usr.height:
+                    users.append(usr.select("lineno", "f"))
+        for k, n in counts.items():
             if n:
                 notes.append(f"{n} {k} records not kept (requests carry their messages)")
-        events = self._requests(raw.filter(kinds == "REQUEST"), path, simulation, skipped)
-        samples = self._users(raw.filter(kinds == "USER"), path, skipped)
-        if events is None and samples is None:
+        event_frame = None
+        if events:
+            event_frame = pl.concat(events).with_columns(
+                pl.lit(simulation, dtype=pl.String).alias("simulation")
+            )
+        samples = self._users(pl.concat(users), path, skipped) if users else None
+        if event_frame is None and samples is None:
             msg = "no REQUEST or USER records"
             raise InputError(msg, file=path, expected="a Gatling simulation.log")
-        return ReadResult(events=events, samples=samples, skipped=skipped, notes=notes)
+        return ReadResult(events=event_frame, samples=samples, skipped=_merge(skipped), notes=notes)
 
     @staticmethod
     def _requests(
-        req: pl.DataFrame, path: Path, simulation: str | None, skipped: list[Skip]
+        req: pl.DataFrame, path: Path, layout: tuple[int, int], skipped: list[Skip]
     ) -> pl.DataFrame | None:
-        if not req.height:
-            return None
-        # The layout, from the first well-formed REQUEST: the status index and times before it.
-        status_at, n_times = -1, 0
-        for fields in req["f"].head(50).to_list():
-            for i in range(3, len(fields)):
-                if (
-                    fields[i] in ("OK", "KO")
-                    and fields[i - 1].isdigit()
-                    and fields[i - 2].isdigit()
-                ):
-                    status_at = i
-                    n_times = (
-                        4 if i >= 6 and fields[i - 3].isdigit() and fields[i - 4].isdigit() else 2
-                    )
-                    break
-            if status_at > 0:
-                break
-        if status_at < 0:
-            msg = "no REQUEST record with start, end and OK/KO"
-            raise InputError(
-                msg,
-                file=path,
-                line=int(req["lineno"][0]),
-                expected="REQUEST <groups> <name> <start ms> <end ms> OK|KO <message>",
-            )
+        status_at, n_times = layout
         f = pl.col("f")
         get = lambda i: f.list.get(i, null_on_oob=True)  # noqa: E731
         cols = req.select(
@@ -177,7 +171,6 @@ class GatlingReader:
                 "ok": cols["status"] == "OK",
                 "group": cols["group"].replace("", None),
                 "message": cols["message"].replace("", None),
-                "simulation": pl.Series([simulation] * cols.height, dtype=pl.String),
             }
         )
 
@@ -245,3 +238,56 @@ class GatlingReader:
                 "scenario": sel["scenario"],
             }
         ).unique(subset=["timestamp", "scenario"], keep="last", maintain_order=True)
+
+
+_CHUNK_BYTES = 32 << 20
+
+
+def _lines(chunk: bytes, first_line: int, path: Path) -> pl.DataFrame:
+    """One block of whole lines → ``lineno``, ``line`` and its tab-separated fields ``f``."""
+    try:
+        text = chunk.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = first_line + chunk.count(b"\n", 0, err.start)
+        msg = "the file is not UTF-8 text"
+        raise InputError(msg, file=path, line=line, expected="UTF-8 text") from None
+    lines = pl.Series("line", text.split("\n"), dtype=pl.String)
+    if text.endswith("\n"):
+        lines = lines.head(len(lines) - 1)
+    return pl.DataFrame(
+        {
+            "lineno": pl.int_range(first_line, first_line + len(lines), eager=True),
+            "line": lines,
+        }
+    ).with_columns(pl.col("line").str.strip_chars_end("\r").str.split("\t").alias("f"))
+
+
+def _layout(req: pl.DataFrame, path: Path) -> tuple[int, int]:
+    """From the first well-formed REQUEST: the index of OK/KO and how many times precede it."""
+    for fields in req["f"].head(50).to_list():
+        for i in range(3, len(fields)):
+            if fields[i] in ("OK", "KO") and fields[i - 1].isdigit() and fields[i - 2].isdigit():
+                four = i >= 6 and fields[i - 3].isdigit() and fields[i - 4].isdigit()
+                return i, 4 if four else 2
+    msg = "no REQUEST record with start, end and OK/KO"
+    raise InputError(
+        msg,
+        file=path,
+        line=int(req["lineno"][0]),
+        expected="REQUEST <groups> <name> <start ms> <end ms> OK|KO <message>",
+    )
+
+
+def _merge(skipped: list[Skip]) -> list[Skip]:
+    """One entry per reason: counts added, the first line kept."""
+    out: dict[str, Skip] = {}
+    for k in skipped:
+        prev = out.get(k.reason)
+        out[k.reason] = (
+            k
+            if prev is None
+            else Skip(
+                k.reason, prev.count + k.count, prev.line if prev.line is not None else k.line
+            )
+        )
+    return list(out.values())

@@ -21,7 +21,7 @@ Examples
 --------
 >>> from pipbench.ingest.grafana_annotations import GrafanaAnnotationsReader
 >>> GrafanaAnnotationsReader().sniff(
-...     b'[{"id": 1, "dashboardUID": "x", "time": 1507266395000, "text": "deploy"}]', None)
+...     b'[{"id": 1, "dashboardUID": "x", "panelId": 2, "time": 1507266395000, "text": "v2"}]', None)
 1.0
 """
 

@@ -4,7 +4,9 @@ What it reads
 -------------
 - *Series joined by time* / *series as columns* (wide): ``"Time","series A","series B"``;
   one sample per non-empty cell.
-- *Series as rows* (long): ``Series;Time;Value`` (Grafana ≤ 6) or ``Metric,Time,Value``.
+- *Series as rows* (long): ``Series;Time;Value`` (Grafana ≤ 6) or ``Metric,Time,Value``,
+  and table panels (``Time,instance,job,Value`` or ``Value #A``, ``Value #B`` per query):
+  every column besides time, series and values is a label (``__name__`` names the metric).
 - ``,`` or ``;`` delimiters (and the ``sep=;`` first line of "Download for Excel"; with
   ``;``, decimal commas such as ``0,52`` are read as numbers), quoted
   fields, a UTF-8 BOM, CRLF line ends, ``null`` / ``undefined`` / ``NaN`` / empty cells,
@@ -74,10 +76,11 @@ class GrafanaCSVReader:
         fields = [f.lower() for f in header_fields(lines[0], sep)]
         if len(fields) < 2 or fields[0] not in _TIME | _SERIES:
             return 0.0
+        generic = bool({"value", "metric"} & set(fields[1:]))  # timestamp,metric,value,… → csv-long
         if fields[0] == "time":  # what Grafana writes
-            return 0.9
-        if fields[0] in _TIME:  # a generic table; csv-long (0.6) wins when it has a value column
-            return 0.5
+            return 0.4 if generic else 0.9
+        if fields[0] in _TIME:
+            return 0.4 if generic else 0.5
         if fields[:3] in (["series", "time", "value"], ["metric", "time", "value"]):
             return 0.9
         return 0.0
@@ -98,28 +101,33 @@ class GrafanaCSVReader:
         if time_col is None:
             msg = "no Time column"
             raise InputError(msg, file=path, line=1 + skip, field="Time", expected="a Time column")
-        series_col = next((c for c, k in lower.items() if k in _SERIES), None)
-        value_col = next((c for c, k in lower.items() if k == "value"), None)
+        series_col = next((c for c, k in lower.items() if k in _SERIES | {"__name__"}), None)
+        value_cols = [c for c, k in lower.items() if k == "value" or k.startswith("value #")]
         stamps, naive = _times(raw[time_col], path, first_line, ctx)
         notes: list[str] = []
-        if series_col is not None and value_col is not None:
-            long = pl.DataFrame(
-                {
-                    "timestamp": stamps,
-                    "_series": raw[series_col],
-                    "_raw": raw[value_col],
-                    "_line": pl.Series(range(first_line, first_line + raw.height)),
-                }
-            )
+        line_no = pl.Series("_line", range(first_line, first_line + raw.height))
+        if value_cols:
+            # Series as rows, or a table panel: the other columns are labels.
+            label_cols = [c for c in raw.columns if c not in {time_col, series_col, *value_cols}]
+            pieces: list[pl.DataFrame] = []
+            for vc in value_cols:
+                part = raw.select(
+                    stamps.alias("timestamp"),
+                    (raw[series_col] if series_col else pl.lit(None, pl.String)).alias("_series"),
+                    pl.col(vc).alias("_raw"),
+                    line_no,
+                    *[pl.col(c).alias(sanitize_label(c)) for c in label_cols],
+                )
+                if len(value_cols) > 1:  # "Value #A", "Value #B": one per query
+                    part = part.with_columns(pl.lit(vc.split("#", 1)[-1].strip()).alias("ref_id"))
+                pieces.append(part)
+            long = pl.concat(pieces)
         else:
             values = [c for c in raw.columns if c != time_col]
             if not values:
                 msg = "no value columns besides Time"
                 raise InputError(msg, file=path, line=1 + skip, expected="one column per series")
-            wide = raw.select(values).with_columns(
-                stamps.alias("timestamp"),
-                pl.Series("_line", range(first_line, first_line + raw.height)),
-            )
+            wide = raw.select(values).with_columns(stamps.alias("timestamp"), line_no)
             long = wide.unpivot(
                 index=["timestamp", "_line"],
                 on=values,
@@ -135,10 +143,10 @@ class GrafanaCSVReader:
         number = cells.cast(pl.Float64, strict=False)
         needs_unit = number.is_null() & ~missing
         if needs_unit.any():
-            parts = cells.str.extract_groups(_NUMBER_UNIT.pattern)
+            split = cells.str.extract_groups(_NUMBER_UNIT.pattern)
             number = pl.select(
                 pl.when(pl.lit(needs_unit))
-                .then(parts.struct.field("1").cast(pl.Float64, strict=False))
+                .then(split.struct.field("1").cast(pl.Float64, strict=False))
                 .otherwise(pl.lit(number))
             ).to_series()
             bad = needs_unit & number.is_null()
@@ -152,7 +160,7 @@ class GrafanaCSVReader:
                     field=str(long["_series"][i]),
                     expected="a number, null or empty",
                 )
-            units = sorted(set(parts.struct.field("2").filter(needs_unit).drop_nulls().to_list()))
+            units = sorted(set(split.struct.field("2").filter(needs_unit).drop_nulls().to_list()))
             notes.append(f"values carried units (formatted export); dropped: {', '.join(units)}")
         long = long.with_columns(number.alias("value")).drop("_raw", "_line")
         return ReadResult(samples=_split_series(long, path.stem), notes=notes)
@@ -177,6 +185,7 @@ def _times(col: pl.Series, path: Path, first_line: int, ctx: ReadContext) -> tup
 
 def _split_series(long: pl.DataFrame, stem: str) -> pl.DataFrame:
     """``up{job="a"}`` legends → metric + label columns (once per distinct legend)."""
+    long = long.with_columns(pl.col("_series").fill_null(stem))
     legends = long["_series"].unique().to_list()
     rows: dict[str, dict[str, str]] = {}
     for legend in legends:
@@ -199,7 +208,8 @@ def _split_series(long: pl.DataFrame, stem: str) -> pl.DataFrame:
         rows[str(legend)] = {"metric": name, **{sanitize_label(k): v for k, v in labels.items()}}
     if legends and all(r == {"metric": str(k)} for k, r in rows.items()):
         return long.rename({"_series": "metric"})
-    keys = sorted({k for r in rows.values() for k in r})
+    # Labels the table already has as columns win over those parsed from a legend.
+    keys = sorted({k for r in rows.values() for k in r} - (set(long.columns) - {"metric"}))
     mapping = pl.DataFrame(
         {"_series": list(rows), **{k: [r.get(k) for r in rows.values()] for k in keys}},
         schema={"_series": pl.String, **dict.fromkeys(keys, pl.String)},

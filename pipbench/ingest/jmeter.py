@@ -20,9 +20,9 @@ Rules
   ``success`` — the truth, not the code (an assertion can fail a 200, and a 404 can be
   expected). JMeter writes rows when samples *end*, so the file's start times go backwards
   now and then; the pipeline sorts them.
-- The other columns are kept as labels: ``thread``, ``url``, ``response_message``,
-  ``failure_message``, ``data_type``, ``latency_ms``, ``connect_ms``, ``idle_ms``,
-  ``bytes``, ``sent_bytes``, ``grp_threads``, ``all_threads``.
+- Kept as labels: ``thread``, ``url``, ``response_message``, ``failure_message``,
+  ``latency_ms`` (time to first byte), ``connect_ms`` and ``hostname``; thread and byte
+  counts are not kept.
 - XML JTL files are refused with a message saying how to get CSV.
 
 Examples
@@ -41,7 +41,13 @@ from typing import ClassVar
 import polars as pl
 
 from pipbench.errors import InputError
-from pipbench.ingest._tabular import head_text, read_strings, sniff_delimiter, to_float
+from pipbench.ingest._tabular import (
+    head_text,
+    header_fields,
+    read_strings,
+    sniff_delimiter,
+    to_float,
+)
 from pipbench.ingest.normalize import parse_timestamps
 from pipbench.ingest.registry import ReadContext, ReadResult, register_reader
 
@@ -83,23 +89,19 @@ OLD_COLUMNS = [
     "Latency",
 ]
 
+#: Columns kept as labels. Thread counts, byte counts, data type and idle time are not
+#: kept: per-request numbers as string labels would bloat the dataset and no analysis
+#: groups by them.
 _LABELS = {
     "threadName": "thread",
     "URL": "url",
     "responseMessage": "response_message",
     "failureMessage": "failure_message",
-    "dataType": "data_type",
     "Latency": "latency_ms",
     "Connect": "connect_ms",
-    "IdleTime": "idle_ms",
-    "bytes": "bytes",
-    "sentBytes": "sent_bytes",
-    "grpThreads": "grp_threads",
-    "allThreads": "all_threads",
     "Hostname": "hostname",
-    "SampleCount": "sample_count",
-    "ErrorCount": "error_count",
 }
+_READ = {"timeStamp", "elapsed", "label", "responseCode", "success", *_LABELS}
 _HEADERLESS = re.compile(r"^\d{10,14}[,;\t|]\d+[,;\t|]")
 
 
@@ -145,7 +147,9 @@ class JMeterReader:
         first = lines[0]
         sep = sniff_delimiter(first, ",;\t|")
         if first.strip().startswith("timeStamp"):
-            raw = read_strings(path, separator=sep, file=path)
+            header = header_fields(first, sep)
+            wanted = [c for c in header if c in _READ]
+            raw = read_strings(path, separator=sep, file=path, columns=wanted or None)
             first_line = 2
         else:
             raw = read_strings(path, separator=sep, has_header=False, file=path)

@@ -65,18 +65,48 @@ _CHUNK_LINES = 200_000
 class _Data(msgspec.Struct):
     time: str | None = None
     value: float | None = None
-    tags: dict[str, Any] | None = None
+    tags: dict[str, str] | None = None  # k6 writes every tag value as a string
 
 
 class _Line(msgspec.Struct):
     type: str = ""
     metric: str = ""
-    data: msgspec.Raw = msgspec.Raw(b"null")
+    data: _Data | None = None
 
 
-_point_decoder = msgspec.json.Decoder(_Data)
+class _AnyData(msgspec.Struct):
+    time: str | None = None
+    value: float | None = None
+    tags: dict[str, Any] | None = None
+
+
+class _AnyLine(msgspec.Struct):
+    type: str = ""
+    metric: str = ""
+    data: _AnyData | None = None
+
+
 _lines_decoder = msgspec.json.Decoder(list[_Line])
 _line_decoder = msgspec.json.Decoder(_Line)
+_any_line_decoder = msgspec.json.Decoder(_AnyLine)
+
+
+def _decode_line(line: bytes) -> _Line:
+    """One line; tag values that are not strings (hand-made files) are turned into strings."""
+    try:
+        return _line_decoder.decode(line)
+    except msgspec.ValidationError:
+        loose = _any_line_decoder.decode(line)
+        data = loose.data
+        if data is None:
+            return _Line(loose.type, loose.metric, None)
+        tags = None
+        if data.tags is not None:
+            tags = {
+                k: v if isinstance(v, str) else msgspec.json.encode(v).decode()
+                for k, v in data.tags.items()
+            }
+        return _Line(loose.type, loose.metric, _Data(data.time, data.value, tags))
 
 
 @register_reader
@@ -117,13 +147,10 @@ class K6Reader:
 
     # ------------------------------------------------------------------ NDJSON
     def _read_ndjson(self, path: Path) -> ReadResult:
-        metrics: list[str] = []
-        times: list[str | None] = []
-        values: list[float | None] = []
-        tags: list[dict[str, Any] | None] = []
-        lines_of: list[int] = []
+        # Decoded 64 MB of lines at a time into a compact frame, so that memory follows the
+        # rows kept, not the Python objects of the whole file.
+        frames: list[pl.DataFrame] = []
         skipped: list[Skip] = []
-        other = 0
         lineno = 0
         gc_was = gc.isenabled()
         gc.disable()
@@ -135,44 +162,38 @@ class K6Reader:
                         break
                     numbered = [(lineno + i + 1, ln) for i, ln in enumerate(chunk) if ln.strip()]
                     lineno += len(chunk)
-                    cut = bool(chunk) and not chunk[-1].endswith(b"\n")
-                    for n, line in self._decode_lines(numbered, path, cut, skipped):
-                        if line.type != "Point":
-                            other += 1
-                            continue
-                        try:
-                            d = _point_decoder.decode(line.data)
-                        except (msgspec.DecodeError, UnicodeDecodeError) as err:
-                            msg = f"a Point's data is not as k6 writes it: {err}"
-                            raise InputError(
-                                msg, file=path, line=n, field="data", expected='{"time", "value"}'
-                            ) from None
-                        metrics.append(line.metric)
-                        times.append(d.time)
-                        values.append(d.value)
-                        tags.append(d.tags)
-                        lines_of.append(n)
+                    cut = not chunk[-1].endswith(b"\n")
+                    decoded = self._decode_lines(numbered, path, cut, skipped)
+                    del chunk, numbered
+                    frame = self._points_frame(decoded, path)
+                    del decoded
+                    if frame is not None:
+                        frames.append(frame)
         finally:
             if gc_was:
                 gc.enable()
-        if not metrics:
+        if not frames:
             return ReadResult(skipped=[*skipped, Skip("no Point lines in the file")])
+        frame = pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0]
+        return self._split(frame, skipped)
+
+    @staticmethod
+    def _points_frame(decoded: list[tuple[int, _Line]], path: Path) -> pl.DataFrame | None:
+        points = [(n, line) for n, line in decoded if line.type == "Point" and line.data]
+        if not points:
+            return None
         frame = pl.DataFrame(
             {
-                "metric": pl.Series(metrics, dtype=pl.String),
-                "time": pl.Series(times, dtype=pl.String),
-                "value": pl.Series(values, dtype=pl.Float64),
-                "_line": pl.Series(lines_of, dtype=pl.Int64),
+                "metric": pl.Series([ln.metric for _, ln in points], dtype=pl.String),
+                "time": pl.Series([ln.data.time for _, ln in points], dtype=pl.String),  # type: ignore[union-attr]
+                "value": pl.Series([ln.data.value for _, ln in points], dtype=pl.Float64),  # type: ignore[union-attr]
+                "_line": pl.Series([n for n, _ in points], dtype=pl.Int64),
             }
         )
-        tag_frame = _tags_frame(tags)
-        frame = pl.concat([frame, tag_frame], how="horizontal") if tag_frame.width else frame
-        frame = frame.with_columns(
-            parse_timestamps(
-                frame["time"], file=path, field="data.time", lines=frame["_line"].to_numpy()
-            ).alias("timestamp")
-        ).drop("time", "_line")
-        return self._split(frame, skipped)
+        tag_frame = _tags_frame([ln.data.tags for _, ln in points])  # type: ignore[union-attr]
+        if tag_frame.width:
+            frame = pl.concat([frame, tag_frame], how="horizontal")
+        return frame.with_columns(_k6_times(frame, path).alias("timestamp")).drop("time", "_line")
 
     @staticmethod
     def _decode_lines(
@@ -188,7 +209,7 @@ class K6Reader:
         out: list[tuple[int, _Line]] = []
         for k, (n, ln) in enumerate(numbered):
             try:
-                out.append((n, _line_decoder.decode(ln)))
+                out.append((n, _decode_line(ln)))
             except (msgspec.DecodeError, UnicodeDecodeError) as err:
                 if cut and k == len(numbered) - 1:
                     skipped.append(Skip("cut-off last line", 1, n))
@@ -258,7 +279,15 @@ class K6Reader:
             events = req.select(
                 (
                     pl.col("timestamp")
-                    - pl.duration(microseconds=(pl.col("value") * 1000).round().cast(pl.Int64))
+                    - pl.duration(
+                        # NaN, ±Inf or absurd durations (> 30 years) give a null start:
+                        # the row is skipped and counted by the shared rules.
+                        microseconds=pl.when(pl.col("value").abs() < 1e12)
+                        .then(pl.col("value") * 1000)
+                        .otherwise(None)
+                        .round()
+                        .cast(pl.Int64, strict=False)
+                    )
                 ).alias("timestamp"),
                 (ms / 1000).alias("duration_s"),
                 name.cast(pl.String).alias("name"),
@@ -356,6 +385,20 @@ class K6Reader:
         return ReadResult(samples=frame, notes=notes, used_default_time=True)
 
 
+def _k6_times(frame: pl.DataFrame, path: Path) -> pl.Series:
+    """k6's RFC 3339 times in one strict format; anything else goes to the general parser."""
+    fast = (
+        frame["time"]
+        .str.replace(r"[Zz]$", "+00:00")
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_unit="us", time_zone="UTC", strict=False)
+    )
+    if fast.null_count() == frame["time"].null_count():
+        return fast
+    return parse_timestamps(
+        frame["time"], file=path, field="data.time", lines=frame["_line"].to_numpy()
+    )
+
+
 def _number(v: Any, path: Path, key: str) -> float | None:
     if v is None:
         return None
@@ -410,23 +453,14 @@ def _checks(group: Any, path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _tags_frame(tags: list[dict[str, Any] | None]) -> pl.DataFrame:
+def _tags_frame(tags: list[dict[str, str] | None]) -> pl.DataFrame:
     """One string column per tag key (null where a point lacks it)."""
     rows = [t if t else {} for t in tags]
-    if not any(rows):
+    keys: dict[str, None] = {}
+    for t in rows:
+        if len(t) != len(keys) or not keys.keys() >= t.keys():
+            keys.update(dict.fromkeys(t))
+    if not keys:
         return pl.DataFrame()
-    try:
-        frame = pl.from_dicts(rows, infer_schema_length=None)
-        if any(dtype.is_nested() or dtype == pl.Object for dtype in frame.dtypes):
-            raise TypeError  # nested tag values: take the slow path
-    except (pl.exceptions.PolarsError, TypeError, ValueError):
-        keys = dict.fromkeys(k for t in rows for k in t)
-        frame = pl.DataFrame(
-            {
-                k: pl.Series(
-                    [None if t.get(k) is None else str(t[k]) for t in rows], dtype=pl.String
-                )
-                for k in keys
-            }
-        )
-    return frame.select(pl.col(c).cast(pl.String).alias(sanitize_label(c)) for c in frame.columns)
+    frame = pl.from_dicts(rows, schema=dict.fromkeys(keys, pl.String))
+    return frame.rename({k: sanitize_label(k) for k in keys if sanitize_label(k) != k})

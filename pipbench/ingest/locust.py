@@ -57,6 +57,7 @@ _METRICS = {
     "total failure count": "locust_failures_total",
     "requests/s": "locust_requests_per_second",
     "failures/s": "locust_failures_per_second",
+    "requests failed/s": "locust_failures_per_second",
     "median response time": "locust_response_time_median_ms",
     "total median response time": "locust_response_time_median_ms",
     "average response time": "locust_response_time_avg_ms",

@@ -34,6 +34,7 @@ __all__ = [
     "epoch_to_datetime",
     "finalize_events",
     "finalize_samples",
+    "first_distinct",
     "format_bound",
     "parse_timestamps",
     "sanitize_label",
@@ -177,6 +178,19 @@ def parse_timestamps(
         combined = pl.select(pl.coalesce([pl.lit(s) for s in parsed])).to_series()
         out = pl.select(pl.coalesce([pl.lit(out), pl.lit(combined)])).to_series()
     out = out.alias(field)
+    year = out.dt.year()
+    outside = ((year < 1) | (year > 9999)).fill_null(False)
+    if outside.any():
+        i = int(outside.arg_true()[0])
+        line = (
+            int(lines[i])
+            if lines is not None
+            else (first_line + i if first_line is not None else None)
+        )
+        msg = f"timestamp {values[i]!r} is outside the representable range"
+        raise InputError(
+            msg, file=file, line=line, field=field, expected="a date between years 1 and 9999"
+        )
     failed = out.is_null() & text.is_not_null() & (text != "")
     if strict and failed.any():
         i = int(failed.arg_true()[0])
@@ -259,6 +273,30 @@ def _label_columns(frame: pl.DataFrame, table: str) -> list[str]:
     return [c for c in frame.columns if c not in CORE_COLUMNS[table]]  # type: ignore[index]
 
 
+def first_distinct(frame: pl.DataFrame, subset: list[str] | None = None) -> pl.Series:
+    """Mask of the rows seen first for their values of ``subset`` (all columns by default).
+
+    Same rows as ``unique(subset, keep="first", maintain_order=True)``, at a fraction of its
+    memory: rows are hashed, and only rows whose hash repeats are compared exactly (equal
+    rows always hash alike; a hash collision only costs an exact comparison).
+
+    Examples
+    --------
+    >>> f = pl.DataFrame({"a": [1, 2, 1], "b": ["x", "y", "x"]})
+    >>> first_distinct(f).to_list()
+    [True, True, False]
+    """
+    cols = frame.select(subset) if subset is not None else frame
+    if cols.height == 0:
+        return pl.Series("first", [], dtype=pl.Boolean)
+    candidates = cols.hash_rows(seed=0).is_duplicated()
+    if not candidates.any():
+        return pl.Series("first", [True] * cols.height, dtype=pl.Boolean)
+    exact = cols.filter(candidates).select(pl.struct(pl.all()).is_first_distinct()).to_series()
+    mask = pl.Series("first", [True] * cols.height, dtype=pl.Boolean)
+    return mask.scatter(candidates.arg_true(), exact)
+
+
 def finalize_samples(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Skip]]:
     """Apply the shared rules to sample rows; returns the rows kept and what was skipped.
 
@@ -329,7 +367,7 @@ def finalize_events(frame: pl.DataFrame, table: str = "events") -> tuple[pl.Data
         skipped.append(Skip("missing timestamp", int(missing)))
         frame = frame.filter(pl.col("timestamp").is_not_null())
     n0 = frame.height
-    frame = frame.unique(keep="first", maintain_order=True)
+    frame = frame.filter(first_distinct(frame))
     if frame.height < n0:
         skipped.append(Skip(f"exact duplicate {table[:-1]}", n0 - frame.height))
     return frame.sort("timestamp", maintain_order=True), skipped

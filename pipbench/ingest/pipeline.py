@@ -348,14 +348,14 @@ def expand_inputs(
                     if not name.startswith("."):
                         add(Path(root) / name)
         elif not p.exists() and _GLOB_CHARS & set(text):
-            matches = sorted(glob.glob(text, recursive=True))
-            files = [Path(m) for m in matches if Path(m).is_file()]
-            if not files:
+            matches = [Path(m) for m in sorted(glob.glob(text, recursive=True))]
+            found = [m for m in matches if m.is_file()]
+            if not found:
                 msg = f"no file matches {text!r}"
                 raise InputError(
                     msg, expected="a file, a folder or a glob such as 'exports/**/*.json'"
                 )
-            for f in files:
+            for f in found:
                 add(f)
         else:
             add(p)

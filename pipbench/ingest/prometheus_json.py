@@ -151,7 +151,13 @@ class PrometheusJSONReader:
                 expected="a list of series or a [time, value] pair",
             )
         if data.resultType in ("scalar", "string"):
-            return msgspec.json.decode(data.result), data.resultType
+            try:
+                return msgspec.json.decode(data.result), data.resultType
+            except msgspec.DecodeError as err:  # e.g. a number out of range
+                msg = f"unexpected value: {err}"
+                raise InputError(
+                    msg, file=path, field="data.result", expected="[time, value]"
+                ) from None
         try:
             return msgspec.json.decode(data.result, type=list[_Result]), data.resultType
         except msgspec.ValidationError as err:
@@ -318,10 +324,9 @@ def _decode_error(raw: bytes, path: Path, err: Exception) -> InputError:
 
 def _utf8_error(raw: bytes, path: Path) -> InputError:
     """Name the line of the first byte that is not UTF-8."""
+    line: int | None = None
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw.count(b"\n", 0, err.start) + 1
-    else:  # pragma: no cover - only called after a decode failed
-        line = None
     return InputError("the file is not UTF-8 text", file=path, line=line, expected="UTF-8 JSON")

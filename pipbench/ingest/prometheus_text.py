@@ -38,9 +38,7 @@ Examples
 
 from __future__ import annotations
 
-import math
 import re
-from array import array
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -78,6 +76,8 @@ _OM_ONLY_TYPES = {"unknown", "gaugehistogram", "info", "stateset"}
 _CREATED_OWNERS = {"counter", "histogram", "summary", "gaugehistogram"}
 _SUFFIXES = ("_total", "_bucket", "_count", "_sum", "_created", "_gcount", "_gsum", "_info")
 _ESCAPES = {"\\": "\\", '"': '"', "n": "\n"}
+_FAST_ANCHORED = "^" + _FAST.pattern + "$"
+_CHUNK_BYTES = 32 << 20
 
 
 class _LineError(Exception):
@@ -252,266 +252,302 @@ class PrometheusTextReader:
         if len(head) >= 65536 and len(lines) > 1:
             lines = lines[:-1]  # the last line of the head may be cut
         meta = sum(1 for ln in lines if _METADATA.match(ln) or ln.strip() == "# EOF")
-        samples = 0
+        samples = bad = 0
         for ln in lines:
-            if ln.startswith("#"):
+            if ln.lstrip().startswith("#"):
                 continue
+            m = _FAST.fullmatch(ln)
             try:
-                m = _FAST.fullmatch(ln)
                 value = m.group(3) if m is not None else parse_sample_line(ln)[2]
-                float(value)  # "hello world" is not a sample: its value is no number
+                float(value)
             except (_LineError, ValueError):
-                return 0.0
+                bad += 1
+                continue
             samples += 1
+        if bad:
+            # A broken line among good ones is still this format: read() will name it.
+            return 0.5 if samples > bad or (meta and samples) else 0.0
         if meta and (samples or meta == len(lines)):
             return 0.95
         if samples == len(lines):
             return 0.7
-        return 0.3
+        return 0.3 if samples else 0.0
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
-        types: dict[str, str] = {}
-        series: dict[tuple[str, str | None], int] = {}
-        series_names: list[str] = []
-        series_labels: list[dict[str, str]] = []
-        idx = array("l")
-        values = array("d")
-        stamps = array("d")
-        lines_of = array("l")
-        om = False
-        ts_dot = False
-        exemplars = 0
-        after_eof = 0
-        eof_seen = False
-        notes: list[str] = []
-        skipped: list[Skip] = []
-        fast = _FAST.fullmatch
-        nan = math.nan
-        lineno = 0
-        pending_error: InputError | None = None
+        state = _State()
         try:
-            fh = open(path, encoding="utf-8-sig", newline="\n")  # noqa: SIM115
+            fh = open(path, "rb")  # noqa: SIM115
         except OSError as err:
             msg = f"cannot open the file: {err.strerror}"
             raise InputError(msg, file=path) from None
         with fh:
-            it = iter(fh)
+            first_line = 1
+            bom_checked = False
             while True:
-                try:
-                    raw = next(it)
-                except StopIteration:
+                chunk = fh.read(_CHUNK_BYTES)
+                if not chunk:
                     break
-                except UnicodeDecodeError:
-                    msg = "the file is not UTF-8 text"
-                    raise InputError(
-                        msg, file=path, line=lineno + 1, expected="UTF-8 text"
-                    ) from None
-                lineno += 1
-                if pending_error is not None:
-                    raise pending_error
-                line = raw.rstrip("\r\n")
-                if not line or line.isspace():
-                    continue
-                if eof_seen:
-                    after_eof += 1
-                if line[0] == "#" or line.lstrip().startswith("#"):
-                    stripped = line.strip()
-                    if stripped == "# EOF":
-                        om = True
-                        eof_seen = True
-                        continue
-                    mm = _METADATA.match(stripped)
-                    if mm is not None:
-                        kind, fam, rest = mm.groups()
-                        if kind == "TYPE":
-                            t = (rest or "").strip().lower()
-                            if t not in _TYPES:
-                                notes.append(f"line {lineno}: unknown TYPE {t!r} read as untyped")
-                                t = "untyped"
-                            om = om or t in _OM_ONLY_TYPES
-                            types[fam] = t
-                        elif kind == "UNIT":
-                            om = True
-                    continue
-                m = fast(line)
-                sid = -1
-                if m is not None:
-                    name, block, v, t = m.groups()
-                    key = (name, block)
-                    sid = series.get(key, -1)
-                    if sid < 0:
-                        try:
-                            labels = _parse_labels(block, 0)[0] if block else {}
-                        except _LineError:
-                            m = None  # let the careful parser say what is wrong
-                        else:
-                            sid = self._new_series(name, labels, types, series_names, series_labels)
-                            series[key] = sid
-                if m is None:
-                    try:
-                        name, labels, v, t, ex = parse_sample_line(line)
-                    except _LineError as err:
-                        pending_error = InputError(
-                            err.reason, file=path, line=lineno, expected=err.expected
-                        )
-                        if not raw.endswith("\n"):
-                            # The last line, cut off: a truncated file.
-                            skipped.append(Skip("cut-off last line", 1, lineno))
-                            pending_error = None
-                        continue
-                    if ex:
-                        exemplars += 1
-                        om = True
-                    skey = (name, repr(sorted(labels.items())))
-                    sid = series.get(skey, -1)
-                    if sid < 0:
-                        sid = self._new_series(name, labels, types, series_names, series_labels)
-                        series[skey] = sid
-                try:
-                    fv = float(v)
-                except ValueError:
-                    if not raw.endswith("\n"):
-                        skipped.append(Skip("cut-off last line", 1, lineno))
-                        continue
-                    msg = f"value {v!r} is not a number"
-                    raise InputError(
-                        msg, file=path, line=lineno, field="value", expected="a float, NaN or ±Inf"
-                    ) from None
-                if t is None:
-                    ft = nan
-                else:
-                    try:
-                        ft = float(t)
-                    except ValueError:
-                        if not raw.endswith("\n"):
-                            skipped.append(Skip("cut-off last line", 1, lineno))
-                            continue
-                        msg = f"timestamp {t!r} is not a number"
-                        raise InputError(
-                            msg,
-                            file=path,
-                            line=lineno,
-                            field="timestamp",
-                            expected="milliseconds (0.0.4) or seconds (OpenMetrics)",
-                        ) from None
-                    if not math.isfinite(ft):
-                        msg = f"timestamp {t!r} is not finite"
-                        raise InputError(msg, file=path, line=lineno, field="timestamp")
-                    if "." in t or "e" in t or "E" in t:
-                        ts_dot = True
-                idx.append(sid)
-                values.append(fv)
-                stamps.append(ft)
-                lines_of.append(lineno)
-        if pending_error is not None:
-            raise pending_error
-        return self._frame(
-            path,
-            ctx,
-            series_names,
-            series_labels,
-            idx,
-            values,
-            stamps,
-            lines_of,
-            om=om or ts_dot,
-            exemplars=exemplars,
-            after_eof=after_eof,
-            notes=notes,
-            skipped=skipped,
-            types=types,
+                chunk += fh.readline()  # end the chunk at a line end
+                if not bom_checked:
+                    chunk = chunk.removeprefix(b"\xef\xbb\xbf")
+                    bom_checked = True
+                at_end = not fh.peek(1)
+                self._chunk(chunk, first_line, path, state, last_chunk=at_end)
+                first_line += chunk.count(b"\n")
+        return self._frame(path, ctx, state)
+
+    def _chunk(
+        self, chunk: bytes, first_line: int, path: Path, st: _State, *, last_chunk: bool
+    ) -> None:
+        """Parse one block of whole lines (vectorised; odd lines go to the careful parser)."""
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError as err:
+            line = first_line + chunk.count(b"\n", 0, err.start)
+            msg = "the file is not UTF-8 text"
+            raise InputError(msg, file=path, line=line, expected="UTF-8 text") from None
+        ends_with_newline = text.endswith("\n")
+        lines = pl.Series("line", text.split("\n"), dtype=pl.String)
+        del text
+        if ends_with_newline:
+            lines = lines.head(len(lines) - 1)
+        last_cut = last_chunk and not ends_with_newline
+        last_no = first_line + len(lines) - 1
+        frame = pl.DataFrame(
+            {
+                "line": lines.str.strip_suffix("\r"),
+                "no": pl.int_range(first_line, last_no + 1, eager=True),
+            }
         )
+        stripped = pl.col("line").str.strip_chars_start(" \t")
+        frame = frame.filter(pl.col("line").str.strip_chars() != "")
+        comments = frame.filter(stripped.str.starts_with("#"))
+        for line, no in comments.iter_rows():
+            st.comment(line.strip(), no)
+        body = frame.filter(~stripped.str.starts_with("#"))
+        if st.eof_line is not None:
+            st.after_eof += int((body["no"] > st.eof_line).sum())
+        if not body.height:
+            return
+        parts = body.with_columns(
+            pl.col("line").str.extract_groups(_FAST_ANCHORED).alias("m")
+        ).unnest("m")
+        parts = parts.rename({"1": "name", "2": "block", "3": "value", "4": "ts"})
+        fast = parts.filter(pl.col("name").is_not_null())
+        slow = parts.filter(pl.col("name").is_null())
+        rows: list[pl.DataFrame] = []
+        if fast.height:
+            rows.append(self._fast_rows(fast, path, st, last_no if last_cut else None))
+        if slow.height:
+            rows.append(self._slow_rows(slow, path, st, last_no if last_cut else None))
+        st.frames.extend(r for r in rows if r.height)
+
+    def _fast_rows(
+        self, fast: pl.DataFrame, path: Path, st: _State, cut_line: int | None
+    ) -> pl.DataFrame:
+        key = pl.col("name") + "\x00" + pl.col("block").fill_null("")
+        fast = fast.with_columns(key.alias("key"))
+        for key_text, block, no in (
+            fast.group_by("key", maintain_order=True)
+            .agg(pl.col("block").first(), pl.col("no").first())
+            .iter_rows()
+        ):
+            if key_text in st.series:
+                continue
+            name = key_text.split("\x00", 1)[0]
+            try:
+                labels = _parse_labels(block, 0)[0] if block else {}
+            except _LineError as err:
+                raise InputError(err.reason, file=path, line=no, expected=err.expected) from None
+            st.add_series(key_text, name, labels)
+        return self._values(fast, path, st, cut_line, key_col="key")
+
+    def _slow_rows(
+        self, slow: pl.DataFrame, path: Path, st: _State, cut_line: int | None
+    ) -> pl.DataFrame:
+        keys: list[str] = []
+        values: list[str] = []
+        stamps: list[str | None] = []
+        nos: list[int] = []
+        for line, no in slow.select("line", "no").iter_rows():
+            try:
+                name, labels, v, t, ex = parse_sample_line(line)
+            except _LineError as err:
+                if no == cut_line:
+                    st.skipped.append(Skip("cut-off last line", 1, no))
+                    continue
+                raise InputError(err.reason, file=path, line=no, expected=err.expected) from None
+            st.exemplars += ex
+            key = "\x01" + name + "\x00" + repr(sorted(labels.items()))
+            if key not in st.series:
+                st.add_series(key, name, labels)
+            keys.append(key)
+            values.append(v)
+            stamps.append(t)
+            nos.append(no)
+        frame = pl.DataFrame(
+            {"key": keys, "value": values, "ts": stamps, "no": nos},
+            schema={"key": pl.String, "value": pl.String, "ts": pl.String, "no": pl.Int64},
+        )
+        return self._values(frame, path, st, cut_line, key_col="key")
+
+    @staticmethod
+    def _values(
+        frame: pl.DataFrame, path: Path, st: _State, cut_line: int | None, *, key_col: str
+    ) -> pl.DataFrame:
+        out = frame.select(
+            pl.col(key_col).replace_strict(st.series, return_dtype=pl.Int64).alias("sid"),
+            pl.col("value").cast(pl.Float64, strict=False).alias("v"),
+            pl.col("ts").cast(pl.Float64, strict=False).alias("t"),
+            pl.col("no"),
+            pl.col("value").alias("raw_v"),
+            pl.col("ts").alias("raw_t"),
+        )
+        bad_v = out["v"].is_null()
+        bad_t = out["t"].is_null() & out["raw_t"].is_not_null()
+        bad_t = bad_t | (out["t"].is_infinite() | out["t"].is_nan()).fill_null(False)
+        bad = bad_v | bad_t
+        if bad.any():
+            i = int(bad.arg_true()[0])
+            no = int(out["no"][i])
+            if no == cut_line and int(bad.sum()) == 1:
+                st.skipped.append(Skip("cut-off last line", 1, no))
+                out = out.filter(~bad)
+            elif bad_v[i]:
+                msg = f"value {out['raw_v'][i]!r} is not a number"
+                raise InputError(
+                    msg, file=path, line=no, field="value", expected="a float, NaN or ±Inf"
+                )
+            else:
+                msg = f"timestamp {out['raw_t'][i]!r} is not a finite number"
+                raise InputError(
+                    msg,
+                    file=path,
+                    line=no,
+                    field="timestamp",
+                    expected="milliseconds (0.0.4) or seconds (OpenMetrics)",
+                )
+        if not st.ts_dot and out["raw_t"].str.contains(r"[.eE]").any():
+            st.ts_dot = True
+        return out.select("sid", "v", "t", "no")
 
     # ----------------------------------------------------------------------
-    @staticmethod
-    def _new_series(
-        name: str,
-        labels: dict[str, str],
-        types: dict[str, str],
-        names: list[str],
-        label_rows: list[dict[str, str]],
-    ) -> int:
-        ftype, _ = _family_type(name, types)
-        row: dict[str, str] = {}
-        for k, v in labels.items():
-            if (k == "le" and (name.endswith("_bucket") or ftype == "histogram")) or (
-                k == "quantile" and ftype in (None, "summary", "untyped")
-            ):
-                v = _canonical(v)
-            row[sanitize_label(k)] = v
-        names.append(name)
-        label_rows.append(row)
-        return len(names) - 1
-
-    def _frame(
-        self,
-        path: Path,
-        ctx: ReadContext,
-        names: list[str],
-        label_rows: list[dict[str, str]],
-        idx: array[int],
-        values: array[float],
-        stamps: array[float],
-        lines_of: array[int],
-        *,
-        om: bool,
-        exemplars: int,
-        after_eof: int,
-        notes: list[str],
-        skipped: list[Skip],
-        types: dict[str, str],
-    ) -> ReadResult:
-        if exemplars:
-            notes.append(f"{exemplars} exemplars dropped (trace links are not kept)")
-        if after_eof:
-            notes.append(f"{after_eof} lines after '# EOF' (concatenated expositions) were read")
-        if not idx:
-            return ReadResult(skipped=[*skipped, Skip("no samples in the file")])
-        sid = np.frombuffer(idx, dtype=np.dtype(idx.typecode))
-        vals = np.frombuffer(values, dtype="float64")
-        ts = np.frombuffer(stamps, dtype="float64")
-        lines = np.frombuffer(lines_of, dtype=np.dtype(lines_of.typecode))
+    def _frame(self, path: Path, ctx: ReadContext, st: _State) -> ReadResult:
+        notes, skipped = st.notes, st.skipped
+        if st.exemplars:
+            notes.append(f"{st.exemplars} exemplars dropped (trace links are not kept)")
+        if st.after_eof:
+            notes.append(f"{st.after_eof} lines after '# EOF' (concatenated expositions) were read")
+        if st.om_marked and st.eof_line is None:
+            notes.append("OpenMetrics without '# EOF': the file may have been cut short")
+        if not st.frames:
+            return ReadResult(skipped=[*skipped, Skip("no samples in the file")], notes=notes)
+        rows = pl.concat(st.frames) if len(st.frames) > 1 else st.frames[0]
+        st.frames.clear()
+        names, label_rows = st.finish_series()
         # `_created` samples of counters/histograms/summaries: creation times, not values.
-        drop = np.zeros(len(names), dtype=bool)
-        for i, n in enumerate(names):
-            if n.endswith("_created") and n not in types:
-                ftype, _ = _family_type(n, types)
-                drop[i] = ftype in _CREATED_OWNERS
-        keep = ~drop[sid]
-        n_created = int((~keep).sum())
-        if n_created:
-            first = int(lines[~keep][0])
-            skipped.append(
-                Skip("OpenMetrics _created sample (a creation time, not a value)", n_created, first)
-            )
-            sid, vals, ts, lines = sid[keep], vals[keep], ts[keep], lines[keep]
+        drop = [
+            n.endswith("_created")
+            and n not in st.types
+            and _family_type(n, st.types)[0] in _CREATED_OWNERS
+            for n in names
+        ]
+        if any(drop):
+            dropped = rows.filter(pl.col("sid").is_in([i for i, d in enumerate(drop) if d]))
+            if dropped.height:
+                skipped.append(
+                    Skip(
+                        "OpenMetrics _created sample (a creation time, not a value)",
+                        dropped.height,
+                        int(dropped["no"].min()),  # type: ignore[arg-type]
+                    )
+                )
+                rows = rows.filter(~pl.col("sid").is_in([i for i, d in enumerate(drop) if d]))
+        if not rows.height:
+            return ReadResult(skipped=skipped, notes=notes)
+        ts = rows["t"].to_numpy()
         missing = np.isnan(ts)
         used_default = bool(missing.any())
-        stamp_series: pl.Series
         if missing.all():
-            stamp_series = pl.Series("timestamp", [ctx.at] * len(ts)).cast(pl.Datetime("us", "UTC"))
+            stamps = pl.repeat(ctx.at, rows.height, eager=True).cast(pl.Datetime("us", "UTC"))
         else:
-            stamp_series = epoch_to_datetime(
-                np.where(missing, np.nan, ts),
-                unit="s" if om else "ms",
+            stamps = epoch_to_datetime(
+                ts,
+                unit="s" if (st.om or st.ts_dot) else "ms",
                 file=path,
-                lines=lines,
+                lines=rows["no"].to_numpy(),
             )
             if used_default:
-                stamp_series = stamp_series.fill_null(ctx.at)
+                stamps = stamps.fill_null(ctx.at)
+        sid = rows["sid"]
         keys = sorted({k for row in label_rows for k in row})
         cols: dict[str, Any] = {
-            "timestamp": stamp_series,
+            "timestamp": stamps.alias("timestamp"),
             "metric": pl.Series(names, dtype=pl.String).gather(sid),
-            "value": vals,
+            "value": rows["v"],
         }
         for k in keys:
             cols[k] = pl.Series([row.get(k) for row in label_rows], dtype=pl.String).gather(sid)
-        if not keep.any():
-            return ReadResult(skipped=skipped, notes=notes)
         return ReadResult(
-            samples=pl.DataFrame(cols),
-            skipped=skipped,
-            notes=notes,
-            used_default_time=used_default,
+            samples=pl.DataFrame(cols), skipped=skipped, notes=notes, used_default_time=used_default
         )
+
+
+class _State:
+    """What the reader learns across chunks: series, types, flags, parsed rows."""
+
+    def __init__(self) -> None:
+        self.types: dict[str, str] = {}
+        self.series: dict[str, int] = {}
+        self.raw_series: list[tuple[str, dict[str, str]]] = []
+        self.frames: list[pl.DataFrame] = []
+        self.notes: list[str] = []
+        self.skipped: list[Skip] = []
+        self.om = False
+        self.ts_dot = False
+        self.exemplars = 0
+        self.after_eof = 0
+        self.eof_line: int | None = None
+        self.om_marked = False  # UNIT or an OpenMetrics-only TYPE seen
+
+    def comment(self, line: str, no: int) -> None:
+        if line == "# EOF":
+            self.om = True
+            if self.eof_line is None:
+                self.eof_line = no
+            return
+        m = _METADATA.match(line)
+        if m is None:
+            return
+        kind, fam, rest = m.groups()
+        if kind == "TYPE":
+            t = (rest or "").strip().lower()
+            if t not in _TYPES:
+                self.notes.append(f"line {no}: unknown TYPE {t!r} read as untyped")
+                t = "untyped"
+            if t in _OM_ONLY_TYPES:
+                self.om = self.om_marked = True
+            self.types[fam] = t
+        elif kind == "UNIT":
+            self.om = self.om_marked = True
+
+    def add_series(self, key: str, name: str, labels: dict[str, str]) -> None:
+        self.series[key] = len(self.raw_series)
+        self.raw_series.append((name, labels))
+
+    def finish_series(self) -> tuple[list[str], list[dict[str, str]]]:
+        """Names and label rows, with ``le``/``quantile`` in canonical form (types now known)."""
+        names: list[str] = []
+        rows: list[dict[str, str]] = []
+        for name, labels in self.raw_series:
+            ftype, _ = _family_type(name, self.types)
+            row: dict[str, str] = {}
+            for k, v in labels.items():
+                if (k == "le" and (name.endswith("_bucket") or ftype == "histogram")) or (
+                    k == "quantile" and ftype in (None, "summary", "untyped")
+                ):
+                    v = _canonical(v)
+                row[sanitize_label(k)] = v
+            names.append(name)
+            rows.append(row)
+        return names, rows
