@@ -304,7 +304,7 @@ class Pip(_Model):
     is frozen. Validation errors name the field.
     """
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     id: NonEmpty
     title: NonEmpty
     owner: Owner

@@ -46,11 +46,9 @@ def frame(
     if isinstance(data, pl.LazyFrame):
         data = data.collect()
     elif not isinstance(data, pl.DataFrame):
-        try:
-            import pandas as pd
-        except ImportError:  # pragma: no cover - pandas is a dependency
-            pd = None
-        if pd is not None and isinstance(data, pd.DataFrame):
+        import pandas as pd
+
+        if isinstance(data, pd.DataFrame):
             data = pl.from_pandas(data)
         else:
             msg = (

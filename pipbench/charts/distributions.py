@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import altair as alt
@@ -101,9 +102,13 @@ def ecdf_chart(
     """
     ecdf = ecdf_frame(data, max_points=max_points)
     groups = sorted(set(ecdf["group"].to_list()))
-    colours = [PALETTE.get(g, None) for g in groups]
-    known = None not in colours  # baseline/canary/control get their fixed colours
-    scale = alt.Scale(domain=groups, range=colours) if known else alt.Scale(domain=groups)
+    # baseline/canary/control get their fixed colours; other group names the theme's.
+    known = all(g in PALETTE for g in groups)
+    scale = (
+        alt.Scale(domain=groups, range=[PALETTE[g] for g in groups])
+        if known
+        else alt.Scale(domain=groups)
+    )
     colour = alt.Color("group:N", title="group", scale=scale)
     x = alt.X(
         "value:Q",
@@ -154,7 +159,7 @@ def ecdf_chart(
             .mark_text(align="right", dx=-8, fontSize=10, color="#333333")
             .encode(x="lower:Q", y="quantile:Q", text="label:N"),
         ]
-    return alt.layer(*layers).properties(title=title)
+    return alt.LayerChart(layer=layers).properties(title=title)
 
 
 def heatmap_from_events(
@@ -201,7 +206,7 @@ def heatmap_from_events(
     edges = np.geomspace(lo, hi, bins + 1)
     b = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, bins - 1)
     try:
-        step = pl.duration(**_duration_kwargs(every))
+        step = dt.timedelta(**_duration_kwargs(every))
     except ValueError as err:
         msg = f"heatmap_from_events: every={every!r} is not a duration like '1m', '5m', '1h'"
         raise ConfigError(msg) from err
@@ -280,7 +285,7 @@ def heatmap_from_buckets(samples: Any, *, metric: str) -> pl.DataFrame:
         .sort("start", "timestamp", "le_f")
     )
     finite = inc.filter(pl.col("le_f").is_finite())["le_f"]
-    top = float(finite.max()) * 2 if finite.len() else 1.0  # type: ignore[operator]
+    top = 2.0 * float(finite.cast(pl.Float64).max() or 0.5) if finite.len() else 1.0  # type: ignore[arg-type]
     return (
         inc.with_columns(
             count=pl.col("increase")

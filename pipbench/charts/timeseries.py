@@ -60,7 +60,7 @@ def annotation_layer(annotations: Any, *, builder: str = "annotation_layer") -> 
     labels = base.mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=10, angle=0).encode(
         x=time_x(), y=alt.value(0), text="text:N", color=alt.Color("kind:N", legend=None)
     )
-    return alt.layer(rules, labels)
+    return alt.LayerChart(layer=[rules, labels])
 
 
 def sli_chart(
@@ -141,7 +141,7 @@ def sli_chart(
         )
     if annotations is not None:
         layers.append(annotation_layer(annotations, builder="sli_chart"))
-    return alt.layer(*layers).properties(title=title).resolve_scale(color="independent")
+    return alt.LayerChart(layer=layers).properties(title=title).resolve_scale(color="independent")
 
 
 def segment_means(timestamps: Any, values: Any, change_points: Any) -> np.ndarray:
@@ -229,7 +229,7 @@ def change_points_chart(
         .mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=10, color=PALETTE["change"])
         .encode(x=time_x(), y=alt.value(0), text="label:N")
     )
-    return alt.layer(series, means, rules, labels).properties(title=title)
+    return alt.LayerChart(layer=[series, means, rules, labels]).properties(title=title)
 
 
 def capacity_chart(

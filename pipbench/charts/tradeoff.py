@@ -134,4 +134,4 @@ def tradeoff_chart(
             .mark_text(align="left", dx=6, dy=-6, fontSize=10, color=PALETTE["frontier"])
             .encode(x=enc_x, y=enc_y, text=f"{label}:N")
         )
-    return alt.layer(*layers).properties(title=title)
+    return alt.LayerChart(layer=layers).properties(title=title)
