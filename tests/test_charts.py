@@ -197,6 +197,17 @@ def test_ecdf_frame_matches_scipy_ecdf():
         assert sub["value"][-1] == sample.max()
 
 
+def test_ecdf_frame_with_ties_matches_scipy():
+    """Reference: scipy.stats.ecdf on millisecond-quantised latencies (many ties)."""
+    rng = np.random.default_rng(12)
+    sample = np.round(rng.exponential(0.05, 5000), 3)
+    out = charts.ecdf_frame(pl.DataFrame({"group": "a", "value": sample}), max_points=50)
+    ref = scipy.stats.ecdf(sample).cdf.evaluate(out["value"].to_numpy())
+    np.testing.assert_allclose(out["ecdf"].to_numpy(), ref)
+    assert out["value"].is_unique().all()
+    assert out["value"].is_sorted()
+
+
 def test_ecdf_chart_draws_intervals_at_their_quantile():
     rng = np.random.default_rng(5)
     data = pl.DataFrame(
