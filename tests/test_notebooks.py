@@ -20,6 +20,7 @@ from pipbench.notebooks import (
     Parameter,
     ReportEntry,
     emit_evidence,
+    export_html,
     find_notebook,
     list_notebooks,
     notebook_parameters,
@@ -72,6 +73,26 @@ def test_validate_parameters_converts_and_checks_types():
     assert str(err.value) == (
         "notebook 'f' has no parameters 'm', 'k' (its parameters: n, label, scale, note)"
     )
+
+
+def test_literal_parameters_accept_only_their_choices(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(
+        'view: Literal["executive", "on-call"] = "executive"  # audience\nk: Literal[1, 2] = 1'
+    )
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    nbformat.write(nb, tmp_path / "lit.ipynb")
+    params = notebook_parameters(tmp_path / "lit.ipynb")
+    assert params["view"].type_name == "one of 'executive', 'on-call'"
+    ok = validate_parameters(
+        params, {"view": "on-call", "k": "2"}, notebook="lit", from_strings=True
+    )
+    assert ok == {"view": "on-call", "k": 2}
+    with pytest.raises(ConfigError, match="parameter 'view' expects one of 'executive', 'on-call'"):
+        validate_parameters(params, {"view": "ceo"}, notebook="lit", from_strings=True)
+    with pytest.raises(ConfigError, match="got True"):
+        validate_parameters(params, {"k": True}, notebook="lit")
 
 
 def test_parameter_parse_reads_yaml_scalars_and_lists():
@@ -137,6 +158,7 @@ def test_list_notebooks_and_cli_list(capsys, monkeypatch):
 def test_cli_run_writes_notebook_report_charts_and_evidence(tmp_path, capsys, monkeypatch):
     """One real run: the outputs, the injected parameters and an offline HTML report."""
     monkeypatch.setenv("PIPBENCH_NOTEBOOKS", str(FIXTURES))
+    monkeypatch.delenv("PIPBENCH_OUT", raising=False)
     out = tmp_path / "run"
     stale = out / "charts" / "old.png"
     stale.parent.mkdir(parents=True)
@@ -147,6 +169,9 @@ def test_cli_run_writes_notebook_report_charts_and_evidence(tmp_path, capsys, mo
     assert main([*args, "-p", "note", "none", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "fixture_report: ran in" in printed
+    assert "PIPBENCH_OUT" not in os.environ  # the kernel got it, this process did not
+    own_index = (out / "index.html").read_text()
+    assert 'href="fixture_report.html"' in own_index
 
     executed = nbformat.read(out / "fixture_report.ipynb", as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
@@ -215,6 +240,46 @@ def test_failing_cell_names_notebook_cell_and_exception(tmp_path):
     # The partial results are kept for debugging.
     assert e.executed == out / "broken.ipynb"
     assert "ZeroDivisionError" in (out / "broken.html").read_text()
+
+
+# --------------------------------------------------------------------------- HTML export
+
+
+def _svg_notebook(path: Path, svgs: list[str]) -> Path:
+    nb = nbformat.v4.new_notebook()
+    cells = [nbformat.v4.new_markdown_cell("# R")]
+    for i, svg in enumerate(svgs, start=1):
+        cell = nbformat.v4.new_code_cell(f"secret_code_{i}()", execution_count=i)
+        cell.outputs = [
+            nbformat.v4.new_output(
+                "display_data", data={"image/svg+xml": svg, "text/plain": "chart"}
+            )
+        ]
+        cells.append(cell)
+    nb.cells = cells
+    nbformat.write(nb, path)
+    return path
+
+
+def test_export_html_inlines_svg_with_distinct_ids_and_no_cdn(tmp_path):
+    clip = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        '<clipPath id="clip1"><rect width="5" height="5"/></clipPath>'
+        '<rect clip-path="url(#clip1)" width="9" height="9"/></svg>'
+    )
+    active = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    src = _svg_notebook(tmp_path / "r.ipynb", [clip, clip, active])
+    html = export_html(src, tmp_path / "r.html").read_text()
+    assert re.findall(r'id="(out\d+-clip1)"', html) == ["out1-clip1", "out2-clip1"]
+    assert "url(#out1-clip1)" in html
+    assert "url(#out2-clip1)" in html
+    assert "<script>alert(1)</script>" not in html  # active SVG stays a sandboxed <img>
+    assert html.count('src="data:image/svg+xml;base64,') == 1
+    assert "secret_code_1" in html
+    assert not EXTERNAL_SRC.search(html)
+    hidden = export_html(src, tmp_path / "h.html", hide_code=True).read_text()
+    assert "secret_code_1" not in hidden
+    assert 'id="out1-clip1"' in hidden
 
 
 # --------------------------------------------------------------------------- emit / index

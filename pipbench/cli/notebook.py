@@ -100,7 +100,7 @@ def run_cmd(
     Set parameters with -p KEY VALUE (repeatable); each value is converted to the
     type the notebook's parameters cell declares, and checked before the kernel starts.
     """
-    from pipbench.notebooks import find_notebook, run_notebook
+    from pipbench.notebooks import entries_for_run, find_notebook, run_notebook, write_index
 
     values = _pairs(list(ctx.args))
     src = find_notebook(name, directory)
@@ -108,7 +108,9 @@ def run_cmd(
     run = run_notebook(
         src, values, out_dir=out_dir, from_strings=True, hide_code=hide_code, timeout=timeout
     )
+    index = write_index(out_dir, entries_for_run(run), title=f"{run.name} report")
     typer.echo(f"{run.name}: ran in {run.seconds:.1f} s")
+    typer.echo(f"  index     {index}")
     typer.echo(f"  executed  {run.executed}")
     if run.html:
         typer.echo(f"  report    {run.html}")

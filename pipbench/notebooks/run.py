@@ -16,14 +16,12 @@ cell and the exception (the executed notebook and its HTML are still written).
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import logging
 import os
 import re
-import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,8 +45,6 @@ __all__ = [
 
 #: Environment variable overriding the notebooks directory.
 NOTEBOOKS_ENV = "PIPBENCH_NOTEBOOKS"
-
-_ENV_LOCK = threading.Lock()
 
 
 class _DropUnknownParameter(logging.Filter):
@@ -205,27 +201,31 @@ class NotebookRun:
         }
 
 
-@contextlib.contextmanager
-def _kernel_env(out_dir: Path) -> Iterator[None]:
-    """Environment the kernel inherits: the output dir and this pipbench on the path.
-
-    The kernel is a child process started during the run, so the variables are set on
-    ``os.environ`` for the run's duration, under a lock (runs in one process serialise).
-    """
+def _kernel_env(out_dir: Path) -> dict[str, str]:
+    """Variables the kernel gets: the output dir, and this pipbench first on the path."""
     root = str(Path(pipbench.__file__).resolve().parent.parent)
-    with _ENV_LOCK:
-        saved = {k: os.environ.get(k) for k in (OUT_ENV, "PYTHONPATH")}
-        os.environ[OUT_ENV] = str(out_dir.resolve())
-        pp = saved["PYTHONPATH"]
-        os.environ["PYTHONPATH"] = root + (os.pathsep + pp if pp else "")
-        try:
-            yield
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+    pp = os.environ.get("PYTHONPATH")
+    return {
+        OUT_ENV: str(out_dir.resolve()),
+        "PYTHONPATH": root + (os.pathsep + pp if pp else ""),
+    }
+
+
+def _kernel_manager_class(extra_env: dict[str, str]) -> type:
+    """A kernel manager that starts its kernel with ``extra_env`` added.
+
+    Passing the environment per kernel (rather than setting ``os.environ``) keeps runs
+    independent: several can run at once in threads of one process.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class PipbenchKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            env = dict(kw.pop("env", None) or os.environ)
+            env.update(extra_env)
+            await AsyncKernelManager.start_kernel(self, env=env, **kw)
+
+    return PipbenchKernelManager
 
 
 _SVG_IMG = re.compile(r'<img\b[^>]*?src="data:image/svg\+xml;base64,([A-Za-z0-9+/=\s]+)"[^>]*>')
@@ -409,32 +409,32 @@ def run_notebook(
     pm_log = logging.getLogger("papermill")
     quiet = _DropUnknownParameter()
     pm_log.addFilter(quiet)
-    with _kernel_env(out):
-        try:
-            papermill.execute_notebook(
-                str(src),
-                str(executed),
-                parameters=values,
-                kernel_name=kernel,
-                cwd=str(cwd if cwd is not None else src.parent),
-                progress_bar=False,
-                log_output=False,
-                execution_timeout=timeout,
-            )
-        except PapermillExecutionError as err:
-            failure = _error_from(err, name, executed)
-        except Exception as err:  # kernel died, cell timeout, unreadable notebook
-            failure = NotebookError(
-                name,
-                cell_index=None,
-                execution_count=None,
-                ename=type(err).__name__,
-                evalue=str(err),
-                executed=executed if executed.exists() else None,
-            )
-            failure.__cause__ = err
-        finally:
-            pm_log.removeFilter(quiet)
+    try:
+        papermill.execute_notebook(
+            str(src),
+            str(executed),
+            parameters=values,
+            kernel_name=kernel,
+            cwd=str(cwd if cwd is not None else src.parent),
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=timeout,
+            kernel_manager_class=_kernel_manager_class(_kernel_env(out)),
+        )
+    except PapermillExecutionError as err:
+        failure = _error_from(err, name, executed)
+    except Exception as err:  # kernel died, cell timeout, unreadable notebook
+        failure = NotebookError(
+            name,
+            cell_index=None,
+            execution_count=None,
+            ename=type(err).__name__,
+            evalue=str(err),
+            executed=executed if executed.exists() else None,
+        )
+        failure.__cause__ = err
+    finally:
+        pm_log.removeFilter(quiet)
     seconds = time.perf_counter() - t0
     if report is not None and executed.exists():
         export_html(executed, report, hide_code=hide_code)
