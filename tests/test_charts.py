@@ -13,6 +13,7 @@ import pandas as pd
 import polars as pl
 import pytest
 import scipy.stats
+import vl_convert
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -437,3 +438,83 @@ def test_save_chart_png_svg_html_json(tmp_path, sli, annotations):
 def test_save_chart_rejects_unknown_suffix(tmp_path, sli):
     with pytest.raises(ConfigError, match="suffix must be one of"):
         charts.save_chart(charts.sli_chart(sli), tmp_path / "x.pdf")
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _builders(sli, annotations) -> dict[str, object]:
+    t = sli["timestamp"]
+    rng = np.random.default_rng(8)
+    events = pl.DataFrame(
+        {
+            "timestamp": [T0 + dt.timedelta(seconds=float(s)) for s in rng.uniform(0, 1800, 400)],
+            "duration_s": rng.lognormal(-2, 0.6, 400),
+        }
+    )
+    return {
+        "sli": charts.sli_chart(sli, annotations=annotations, unit="s"),
+        "change_points": charts.change_points_chart(sli, pl.DataFrame({"timestamp": [t[40]]})),
+        "drilldown": charts.drilldown_chart(
+            pl.DataFrame({"value": ["/a", "/b"], "contribution": [0.9, 0.1], "traffic": [0.3, 0.7]})
+        ),
+        "ecdf": charts.ecdf_chart(
+            pl.DataFrame({"group": ["baseline", "canary"] * 100, "value": rng.exponential(1, 200)}),
+            intervals=pl.DataFrame(
+                {
+                    "group": ["canary"],
+                    "quantile": [0.9],
+                    "estimate": [2.0],
+                    "lower": [1.5],
+                    "upper": [2.5],
+                }
+            ),
+        ),
+        "burn_down": charts.burn_down_chart(
+            pl.DataFrame({"timestamp": t, "remaining": np.linspace(1, 0, 60), "burn_rate": 1.5}),
+            alerts=pl.DataFrame({"start": [t[5]], "end": [t[9]], "name": ["1h/5m"]}),
+        ),
+        "heatmap": charts.latency_heatmap(charts.heatmap_from_events(events, every="5m", bins=8)),
+        "tradeoff": charts.tradeoff_chart(
+            pl.DataFrame({"cost": [1.0, 2.0, 3.0], "p99": [3.0, 1.0, 2.0], "ttl": ["a", "b", "c"]}),
+            x="cost",
+            y="p99",
+            label="ttl",
+        ),
+        "capacity": charts.capacity_chart(
+            pl.DataFrame(
+                {
+                    "timestamp": list(t) * 2,
+                    "replicas": [2] * 60 + [3] * 60,
+                    "queue_length": rng.poisson(4, 120),
+                    "scenario": ["A"] * 60 + ["B"] * 60,
+                }
+            ),
+            annotations=annotations,
+        ),
+    }
+
+
+_NO_PAINT = (None, "none", "transparent")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["sli", "change_points", "drilldown", "ecdf", "burn_down", "heatmap", "tradeoff", "capacity"],
+)
+def test_every_builder_renders_and_every_mark_is_painted(name, sli, annotations):
+    """Rendered by Vega itself (vl-convert): each drawn mark has a fill or stroke colour.
+
+    Catches specs that are valid but draw invisibly, e.g. two layers sharing one colour
+    scale so that one layer's values fall outside the other's domain.
+    """
+    spec = charts.chart_spec(_builders(sli, annotations)[name])
+    svg = vl_convert.vegalite_to_svg(spec)
+    marks = re.findall(r"<(?:path|line|rect|text)\b[^>]*role=\"graphics-symbol\"[^>]*>", svg)
+    assert len(marks) >= 3
+    unpainted = []
+    for m in marks:
+        attrs = dict(re.findall(r'(\w[\w-]*)="([^"]*)"', m))
+        if attrs.get("stroke") in _NO_PAINT and attrs.get("fill") in _NO_PAINT:
+            unpainted.append(m[:120])
+    assert not unpainted, unpainted
