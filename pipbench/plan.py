@@ -135,6 +135,32 @@ class Evidence(_Model):
     path: str | None = None
     summary: str = ""
 
+    @classmethod
+    def for_file(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        relative_to: str | os.PathLike[str],
+        title: str | None = None,
+        summary: str = "",
+    ) -> Evidence:
+        """Evidence pointing at a file (a chart a notebook emitted, its evidence JSON).
+
+        ``kind`` follows the suffix (``.png``/``.svg`` → chart, ``.json`` → json,
+        ``.csv``/``.parquet`` → table, else link); ``path`` is stored relative to
+        ``relative_to``, the directory of the PIP JSON file.
+
+        Examples
+        --------
+        >>> Evidence.for_file("/r/pip/charts/sli.svg", relative_to="/r/pip").path
+        'charts/sli.svg'
+        """
+        p = Path(path)
+        kinds = {".png": "chart", ".svg": "chart", ".json": "json", ".csv": "table"}
+        kind = kinds.get(p.suffix.lower(), "table" if p.suffix == ".parquet" else "link")
+        rel = Path(os.path.relpath(p, relative_to)).as_posix()
+        return cls(title=title or p.stem.replace("_", " "), kind=kind, path=rel, summary=summary)  # type: ignore[arg-type]
+
 
 class SliBaseline(_Model):
     """An SLI's value before the change (the baseline the verification compares to)."""

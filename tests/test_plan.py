@@ -280,6 +280,20 @@ def test_markdown_embeds_charts_relative_to_the_markdown_file(tmp_path, full_pip
     assert "Open questions" not in md
 
 
+def test_evidence_for_file_infers_kind_and_relative_path(tmp_path):
+    pip_dir = tmp_path / "pip"
+    ev = Evidence.for_file(
+        tmp_path / "runs" / "slo" / "charts" / "burn_down.svg", relative_to=pip_dir
+    )
+    assert (ev.kind, ev.path, ev.title) == (
+        "chart",
+        "../runs/slo/charts/burn_down.svg",
+        "burn down",
+    )
+    assert Evidence.for_file(pip_dir / "e" / "v.json", relative_to=pip_dir).kind == "json"
+    assert Evidence.for_file(pip_dir / "r.html", relative_to=pip_dir, title="R").kind == "link"
+
+
 def test_markdown_without_dirs_keeps_paths_as_stored(full_pip):
     md = render_markdown(full_pip)
     assert "![p95 vs baseline](charts/sli.png)" in md
