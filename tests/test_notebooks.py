@@ -285,6 +285,37 @@ def test_export_html_inlines_svg_with_distinct_ids_and_no_cdn(tmp_path):
 # --------------------------------------------------------------------------- emit / index
 
 
+@pytest.fixture
+def restore_altair():
+    import altair as alt
+
+    renderer, theme = alt.renderers.active, alt.theme.active
+    yield alt
+    alt.renderers.enable(renderer)
+    alt.theme.enable(theme)
+
+
+@pytest.mark.parametrize(
+    ("renderer", "mimetypes"),
+    [("svg", ["image/svg+xml"]), ("svg+png", ["image/svg+xml", "image/png"])],
+)
+def test_setup_enables_theme_and_an_offline_renderer(restore_altair, renderer, mimetypes):
+    from pipbench.charts import THEME
+    from pipbench.notebooks import setup
+
+    alt = restore_altair
+    setup(renderer=renderer)
+    assert alt.theme.active == THEME
+    chart = alt.Chart(pl.DataFrame({"x": [1, 2]})).mark_point().encode(x="x")
+    bundle = chart._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert sorted(data) == sorted(mimetypes)
+    assert data["image/svg+xml"].startswith("<svg")
+    assert "text/html" not in data  # nothing that needs a CDN
+    with pytest.raises(ConfigError, match="renderer must be one of"):
+        setup(renderer="html")
+
+
 def test_emit_evidence_serialises_frames_models_and_numpy(tmp_path, monkeypatch):
     monkeypatch.setenv("PIPBENCH_OUT", str(tmp_path))
     t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

@@ -63,6 +63,23 @@ def _check_name(name: str, what: str) -> str:
     return name
 
 
+_BOTH = "pipbench-svg-png"
+
+
+def _svg_and_png(spec: dict[str, Any], **metadata: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An Altair renderer giving SVG and PNG in one output (viewers pick what they show)."""
+    import base64
+
+    import vl_convert as vlc
+
+    svg = vlc.vegalite_to_svg(spec)
+    png = vlc.vegalite_to_png(spec, scale=1.5)
+    return {"image/svg+xml": svg, "image/png": base64.b64encode(png).decode()}, {}
+
+
+alt.renderers.register(_BOTH, _svg_and_png)
+
+
 def setup(*, renderer: str = "svg") -> None:
     """Prepare a notebook kernel: the pipbench chart theme and an offline renderer.
 
@@ -70,16 +87,19 @@ def setup(*, renderer: str = "svg") -> None:
     ----------
     renderer
         ``"svg"`` (default: charts become SVG outputs, crisp in the HTML report and
-        drawn with no JavaScript) or ``"png"`` (shows in untrusted notebooks too).
-        Both work offline; Altair's default renderer needs a CDN.
+        drawn with no JavaScript), ``"png"``, or ``"svg+png"`` (both in each output:
+        the HTML report shows the SVG, and JupyterLab shows the PNG of a notebook that
+        papermill executed, which it does not trust with SVG; twice the render time).
+        All work offline; Altair's default renderer needs a CDN.
     """
     from pipbench.charts import use_theme
 
-    if renderer not in ("svg", "png"):
-        msg = f"setup: renderer must be 'svg' or 'png', got {renderer!r}"
+    names = {"svg": "svg", "png": "png", "svg+png": _BOTH}
+    if renderer not in names:
+        msg = f"setup: renderer must be one of {', '.join(map(repr, names))}, got {renderer!r}"
         raise ConfigError(msg)
     use_theme()
-    alt.renderers.enable(renderer)
+    alt.renderers.enable(names[renderer])
 
 
 def emit_chart(
