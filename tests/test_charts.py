@@ -57,7 +57,8 @@ def _datasets(spec: dict) -> dict[str, list[dict]]:
 
 
 def _layer_rows(spec: dict, layer: dict) -> list[dict]:
-    return _datasets(spec)[layer["data"]["name"]]
+    """Rows a layer draws (Altair hoists the data of a single-data layer chart to the top)."""
+    return _datasets(spec)[(layer.get("data") or spec["data"])["name"]]
 
 
 def _marks(spec: dict) -> list[str]:
@@ -231,6 +232,13 @@ def test_ecdf_chart_draws_intervals_at_their_quantile():
     assert rule["encoding"]["x"]["field"] == "lower"
     assert rule["encoding"]["x2"]["field"] == "upper"
     assert [r["label"] for r in _layer_rows(spec, text)] == ["p95"]
+
+
+def test_ecdf_chart_log_axis_skips_zeros_but_counts_them():
+    data = pl.DataFrame({"group": ["a"] * 4, "value": [0.0, 0.0, 1.0, 10.0]})
+    spec = charts.chart_spec(charts.ecdf_chart(data, log_x=True))
+    rows = _layer_rows(spec, spec["layer"][0])
+    assert [(r["value"], r["ecdf"]) for r in rows] == [(1.0, 0.75), (10.0, 1.0)]
 
 
 def test_ecdf_interval_frame_missing_column_is_named():

@@ -94,7 +94,8 @@ def ecdf_chart(
     title, value_title, unit
         Chart title, x-axis title and unit.
     log_x
-        Log-scale the x axis (latency spans decades).
+        Log-scale the x axis (latency spans decades); values ≤ 0 are not drawn, but
+        still count in the ECDF.
     max_points
         Passed to :func:`ecdf_frame`.
 
@@ -103,6 +104,8 @@ def ecdf_chart(
     altair.LayerChart
     """
     ecdf = ecdf_frame(data, max_points=max_points)
+    if log_x:  # a log axis cannot place 0; the ECDF values stay those of all data
+        ecdf = ecdf.filter(pl.col("value") > 0)
     groups = sorted(set(ecdf["group"].to_list()))
     # baseline/canary/control get their fixed colours; other group names the theme's.
     known = all(g in PALETTE for g in groups)
