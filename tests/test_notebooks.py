@@ -126,7 +126,7 @@ def test_bad_notebooks_and_names_are_clear_errors(tmp_path):
 
 
 def test_wrong_parameters_fail_before_any_kernel_starts(tmp_path):
-    with pytest.raises(ConfigError, match="has no parameter 'y'"):
+    with pytest.raises(ConfigError, match=r"has no parameter 'y' \(its parameters: x, dataset\)"):
         run_notebook("broken", {"y": 1}, out_dir=tmp_path / "out", directory=FIXTURES)
     assert not (tmp_path / "out" / "broken.ipynb").exists()
 
@@ -223,6 +223,7 @@ def test_cli_run_writes_notebook_report_charts_and_evidence(tmp_path, capsys, mo
 
 
 def test_failing_cell_names_notebook_cell_and_exception(tmp_path):
+    """A pipbench error stops the run at its cell: one message, one line in the notebook."""
     out = tmp_path / "broken"
     with pytest.raises(NotebookError) as err:
         run_notebook("broken", {"x": 1}, out_dir=out, directory=FIXTURES)
@@ -230,16 +231,21 @@ def test_failing_cell_names_notebook_cell_and_exception(tmp_path):
     # cell_index counts the source notebook's cells; In [4] because papermill ran its
     # injected-parameters cell before.
     assert (e.notebook, e.cell_index, e.execution_count) == ("broken", 3, 4)
-    assert e.ename == "ZeroDivisionError"
+    assert (e.ename, e.evalue) == ("InputError", "datasets/missing: no such dataset")
     source = nbformat.read(FIXTURES / "broken.ipynb", as_version=4)
-    assert source.cells[e.cell_index].source == "result = value / (x - 1)"
+    assert source.cells[e.cell_index].source.startswith("if dataset:")
     assert str(e).startswith(
-        "notebook 'broken' failed at cell 3 (In [4]) `result = value / (x - 1)`: "
-        "ZeroDivisionError: division by zero"
+        "notebook 'broken' failed at cell 3 (In [4]) `if dataset:`: "
+        "InputError: datasets/missing: no such dataset"
     )
-    # The partial results are kept for debugging.
+    # The partial results are kept; the failing cell shows one line, not a traceback,
+    # and no later cell ran.
     assert e.executed == out / "broken.ipynb"
-    assert "ZeroDivisionError" in (out / "broken.html").read_text()
+    executed = nbformat.read(out / "broken.ipynb", as_version=4)
+    errors = [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert [o.traceback for o in errors] == [["InputError: datasets/missing: no such dataset"]]
+    assert executed.cells[-1].execution_count is None
+    assert "no such dataset" in (out / "broken.html").read_text()
 
 
 # --------------------------------------------------------------------------- HTML export
