@@ -102,6 +102,16 @@ def ecdf_chart(
     Returns
     -------
     altair.LayerChart
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> data = pl.DataFrame({"group": ["baseline", "canary"] * 3,
+    ...                      "value": [0.1, 0.2, 0.15, 0.3, 0.2, 0.4]})
+    >>> iv = pl.DataFrame({"group": ["canary"], "quantile": [0.5], "estimate": [0.3],
+    ...                    "lower": [0.2], "upper": [0.4]})
+    >>> [layer["mark"]["type"] for layer in ecdf_chart(data, intervals=iv).to_dict()["layer"]]
+    ['line', 'rule', 'point', 'text']
     """
     ecdf = ecdf_frame(data, max_points=max_points)
     if log_x:  # a log axis cannot place 0; the ECDF values stay those of all data
@@ -190,6 +200,15 @@ def heatmap_from_events(
     polars.DataFrame
         One row per non-empty cell: ``timestamp`` (bucket start), ``end`` (bucket end),
         ``lower``, ``upper`` (bin edges, seconds) and ``count``.
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> t = [dt.datetime(2026, 1, 1, 0, i, tzinfo=dt.UTC) for i in range(4)]
+    >>> events = pl.DataFrame({"timestamp": t, "duration_s": [0.1, 0.2, 0.4, 0.8]})
+    >>> cells = heatmap_from_events(events, every="2m", bins=2)
+    >>> cells.select(pl.col("lower", "upper").round(3), "count").rows()
+    [(0.1, 0.283, 2), (0.283, 0.8, 2)]
     """
     if bins < 1:
         msg = f"heatmap_from_events: bins must be >= 1, got {bins}"
@@ -260,6 +279,16 @@ def heatmap_from_buckets(samples: Any, *, metric: str) -> pl.DataFrame:
         ``timestamp`` (interval start: previous scrape), ``end`` (this scrape),
         ``lower``, ``upper`` (bucket bounds in the metric's unit; the ``+Inf`` bucket is
         drawn up to twice the largest finite bound) and ``count``.
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> t = [dt.datetime(2026, 1, 1, 0, i, tzinfo=dt.UTC) for i in range(4)]
+    >>> samples = pl.DataFrame({
+    ...     "timestamp": [t[0], t[0], t[1], t[1]], "metric": ["h_bucket"] * 4,
+    ...     "le": ["0.5", "+Inf"] * 2, "value": [1.0, 2.0, 4.0, 6.0]})
+    >>> heatmap_from_buckets(samples, metric="h_bucket")["count"].to_list()
+    [3.0, 1.0]
     """
     df = frame(
         samples,
@@ -330,6 +359,14 @@ def latency_heatmap(
     Returns
     -------
     altair.Chart
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> t = [dt.datetime(2026, 1, 1, 0, i, tzinfo=dt.UTC) for i in range(4)]
+    >>> cells = heatmap_from_events(pl.DataFrame({"timestamp": t, "duration_s": [0.1, 0.2, 0.4, 0.8]}))
+    >>> latency_heatmap(cells).to_dict()["mark"]["type"]
+    'rect'
     """
     df = frame(
         cells,

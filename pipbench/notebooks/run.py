@@ -105,6 +105,13 @@ def find_notebook(
     ------
     ConfigError
         No such notebook; the message lists the available names.
+
+    Examples
+    --------
+    >>> find_notebook("no_such_notebook", "/nonexistent")
+    Traceback (most recent call last):
+    ...
+    pipbench.errors.ConfigError: no notebook 'no_such_notebook' (available: none in /nonexistent)
     """
     p = Path(notebook)
     if p.suffix == ".ipynb" and p.is_file():
