@@ -61,6 +61,19 @@ def render_markdown(
     -------
     str
         GitHub-flavoured Markdown.
+
+    Examples
+    --------
+    >>> from pipbench.plan import Evidence, Hypothesis, Owner, Pip, Trigger
+    >>> chart = Evidence(title="p95", kind="chart", path="charts/p95.svg")
+    >>> pip = Pip(id="P-1", title="Slow checkout", owner=Owner(name="Ada"),
+    ...           trigger=Trigger(summary="p95 page"),
+    ...           hypotheses=(Hypothesis(rank=1, statement="N+1 query", evidence=(chart,)),))
+    >>> md = render_markdown(pip)
+    >>> md.splitlines()[0]
+    '# P-1: Slow checkout'
+    >>> "![p95](charts/p95.svg)" in md
+    True
     """
     pd_ = Path(pip_dir) if pip_dir is not None else None
     md_ = Path(markdown_dir) if markdown_dir is not None else None
