@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import keyword
 import os
 import re
 from pathlib import Path
@@ -12,6 +13,8 @@ import nbformat
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipbench.cli import main
 from pipbench.errors import ConfigError, InputError
@@ -376,3 +379,45 @@ def test_notebooks_are_committed_without_outputs(path):
     assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), (
         f"{path.name}: no cell tagged 'parameters'"
     )
+
+
+# --------------------------------------------------------------------------- property tests
+
+_values = st.one_of(
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
+    st.lists(st.integers(-100, 100), max_size=4),
+)
+_names = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
+    lambda s: not keyword.iskeyword(s)
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.dictionaries(_names, _values, min_size=1, max_size=5))
+def test_parameters_cell_round_trip_property(tmp_path, params):
+    """Reference: Python's own ``repr``/``ast.literal_eval``. Any literal default written
+    into a parameters cell is read back with its type, and its command-line text (the
+    ``repr``; ``str`` for text) parses back to the same value."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(
+        "\n".join(f"{k} = {v!r}  # {k} help" for k, v in params.items())
+    )
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    path = tmp_path / "p.ipynb"
+    nbformat.write(nb, path)
+    declared = notebook_parameters(path)
+    assert list(declared) == list(params)
+    for k, v in params.items():
+        p = declared[k]
+        assert p.types == (type(v),)
+        assert p.help == f"{k} help"
+        text = v if isinstance(v, str) else repr(v)
+        got = p.parse(text, notebook="p")
+        assert got == v
+        assert type(got) is type(v)

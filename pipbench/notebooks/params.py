@@ -89,18 +89,21 @@ class Parameter:
         """Convert a command-line string to this parameter's type, then :meth:`check` it.
 
         A ``str`` parameter takes the text as is (``none``/``null`` give None when None
-        is allowed); other types read it as a YAML scalar or list (``5``, ``0.5``,
-        ``true``, ``[a, b]``).
+        is allowed); other types read it as a Python literal (``5``, ``1e-05``,
+        ``[1, 2]``) or else as YAML (``true``, ``[a, b]``).
         """
         none_allowed = type(None) in self.types or not self.types
         if none_allowed and text.strip().lower() in ("none", "null", "~"):
             return None
         if str in self.types or any(isinstance(c, str) for c in self.choices):
             return self.check(text, notebook=notebook) if self.choices else text
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError:
-            value = text
+        try:  # Python literals first: 1e-05, -3, [1, 2], True
+            value = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            try:  # then YAML: true, yes, [a, b]
+                value = yaml.safe_load(text)
+            except yaml.YAMLError:
+                value = text
         return self.check(value, notebook=notebook)
 
 
@@ -203,7 +206,9 @@ def notebook_parameters(path: str | os.PathLike[str]) -> dict[str, Parameter]:
             continue
         if not isinstance(target, ast.Name):
             continue
-        rest = lines[(node.end_lineno or node.lineno) - 1][node.end_col_offset or 0 :]
+        # ast offsets count UTF-8 bytes, not characters
+        line = lines[(node.end_lineno or node.lineno) - 1].encode("utf-8")
+        rest = line[node.end_col_offset or 0 :].decode("utf-8", errors="replace")
         helptext = rest.split("#", 1)[1].strip() if "#" in rest else ""
         choices = _literal_choices(annotation)
         out[target.id] = Parameter(
