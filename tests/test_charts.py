@@ -113,6 +113,16 @@ def test_sli_chart_accepts_pandas_and_lazy_frames(sli):
     assert _marks(from_pandas) == _marks(from_lazy) == ["area", "line", "line", "point"]
 
 
+def test_time_axes_are_utc_whatever_the_input_zone(sli):
+    """Naive timestamps are read as UTC; zoned ones are converted (same instant)."""
+    utc = charts.chart_spec(charts.sli_chart(sli.select("timestamp", "value")))
+    naive = sli.select(pl.col("timestamp").dt.replace_time_zone(None), "value")
+    paris = sli.select(pl.col("timestamp").dt.convert_time_zone("Europe/Paris"), "value")
+    for other in (naive, paris):
+        spec = charts.chart_spec(charts.sli_chart(other))
+        assert list(_datasets(spec).values()) == list(_datasets(utc).values())
+
+
 @pytest.mark.parametrize(
     ("frame", "needle"),
     [
