@@ -51,9 +51,12 @@ def _export(quick: bool) -> list[Result]:
     vlc.vegalite_to_svg(spec)  # warm the converter
     rep = 2 if quick else 5
     for fmt in ("svg", "png", "html"):
-        # Baseline: Altair's own save (vl-convert too; HTML with Vega inlined).
+        # Baseline: Altair's own save (vl-convert too; HTML with Vega inlined), themed.
         kw: dict = {"html": {"inline": True}, "png": {"scale_factor": 2}}.get(fmt, {})
-        base = timeit(lambda fmt=fmt, kw=kw: chart.save(str(tmp / f"a.{fmt}"), **kw), repeat=rep)
+        with charts.use_theme():  # same theme, same pixels: only the wrappers differ
+            base = timeit(
+                lambda fmt=fmt, kw=kw: chart.save(str(tmp / f"a.{fmt}"), **kw), repeat=rep
+            )
         ours = timeit(lambda fmt=fmt: charts.save_chart(chart, tmp / f"c.{fmt}"), repeat=rep)
         size = (tmp / f"c.{fmt}").stat().st_size / 1e3
         out.append(
