@@ -294,6 +294,19 @@ def test_evidence_for_file_infers_kind_and_relative_path(tmp_path):
     assert Evidence.for_file(pip_dir / "r.html", relative_to=pip_dir, title="R").kind == "link"
 
 
+def test_markdown_table_cells_escape_pipes(full_pip):
+    entry = TimelineEntry(at=T0, event="rolled back | paged team")
+    md = render_markdown(full_pip.model_copy(update={"timeline": (entry,)}))
+    assert "| 2026-03-01 12:00 | rolled back \\| paged team |" in md
+
+
+def test_datetimes_must_carry_a_time_zone(full_pip):
+    data = full_pip.model_dump(mode="json")
+    data["timeline"][0]["at"] = "2026-03-01T12:00:00"
+    with pytest.raises(pydantic.ValidationError, match="timezone"):
+        Pip.model_validate(data)
+
+
 def test_markdown_without_dirs_keeps_paths_as_stored(full_pip):
     md = render_markdown(full_pip)
     assert "![p95 vs baseline](charts/sli.png)" in md

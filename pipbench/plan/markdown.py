@@ -22,6 +22,11 @@ def _rel(path: str, pip_dir: Path | None, md_dir: Path | None) -> str:
     return p.as_posix()
 
 
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell (a "|" would end the cell)."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def _fmt(x: float | None, unit: str = "") -> str:
     if x is None:
         return "–"
@@ -110,11 +115,14 @@ def render_markdown(
         L.append("")
     if pip.timeline:
         L += ["## Timeline", "", "| When (UTC) | Event |", "|---|---|"]
-        L += [f"| {e.at:%Y-%m-%d %H:%M} | {e.event} |" for e in pip.timeline]
+        L += [f"| {e.at:%Y-%m-%d %H:%M} | {_cell(e.event)} |" for e in pip.timeline]
         L.append("")
     if pip.baseline:
         L += ["## Baseline SLIs", "", "| SLI | Value | Window |", "|---|---|---|"]
-        L += [f"| {b.name} | {_fmt(b.value, b.unit)} | {b.window or '–'} |" for b in pip.baseline]
+        L += [
+            f"| {_cell(b.name)} | {_fmt(b.value, b.unit)} | {_cell(b.window) or '–'} |"
+            for b in pip.baseline
+        ]
         L.append("")
     if pip.slo_targets or pip.error_budgets:
         L += ["## SLO targets and error budget", ""]
@@ -124,7 +132,7 @@ def render_markdown(
                 "|---|---|---|---|---|",
             ]
             L += [
-                f"| {t.sli} | {t.objective:.4%} | {t.window_days} d | {t.threshold or '–'} "
+                f"| {_cell(t.sli)} | {t.objective:.4%} | {t.window_days} d | {_cell(t.threshold) or '–'} "
                 f"| {t.error_budget:.3%} |"
                 for t in pip.slo_targets
             ]
@@ -169,8 +177,8 @@ def render_markdown(
             )
             p = f"{v.p_value:.3g}" if v.p_value is not None else "–"
             L.append(
-                f"| {v.metric} | {_fmt(v.baseline, v.unit)} | {_fmt(v.candidate, v.unit)} "
-                f"| {iv} | {p} | {v.method or '–'} | {'pass' if v.passed else '**fail**'} |"
+                f"| {_cell(v.metric)} | {_fmt(v.baseline, v.unit)} | {_fmt(v.candidate, v.unit)} "
+                f"| {iv} | {p} | {_cell(v.method) or '–'} | {'pass' if v.passed else '**fail**'} |"
             )
         L.append("")
         for v in pip.verification:

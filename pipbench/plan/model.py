@@ -9,7 +9,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -59,7 +66,7 @@ class Trigger(_Model):
         "alert", "slo_burn", "regression", "load_test", "capacity", "customer", "other"
     ] = "other"
     summary: NonEmpty
-    detected_at: dt.datetime | None = None
+    detected_at: AwareDatetime | None = None
     link: str | None = None
 
 
@@ -83,7 +90,7 @@ class Owner(_Model):
 class TimelineEntry(_Model):
     """One dated step of the PIP (detected, mitigated, canary started…)."""
 
-    at: dt.datetime
+    at: AwareDatetime
     event: NonEmpty
 
 
@@ -154,7 +161,7 @@ class ErrorBudget(_Model):
 
     slo: NonEmpty
     consumed: Annotated[float, Field(ge=0)]
-    as_of: dt.datetime | None = None
+    as_of: AwareDatetime | None = None
 
     @property
     def remaining(self) -> float:
@@ -299,7 +306,7 @@ class Pip(_Model):
     owner: Owner
     trigger: Trigger
     scope: Scope = Scope()
-    created: dt.datetime | None = None
+    created: AwareDatetime | None = None
     timeline: tuple[TimelineEntry, ...] = ()
     baseline: tuple[SliBaseline, ...] = ()
     slo_targets: tuple[SloTarget, ...] = ()
