@@ -94,6 +94,12 @@ def run_cmd(
     directory: Path | None = typer.Option(None, "--dir", help="Notebooks directory."),
     hide_code: bool = typer.Option(False, "--hide-code", help="Leave code out of the HTML report."),
     timeout: float = typer.Option(600, "--timeout", help="Seconds one cell may run."),
+    cwd: Path | None = typer.Option(
+        None,
+        "--cwd",
+        help="Kernel working directory (default: the notebook's directory, as in "
+        "JupyterLab; relative paths in parameters are read from there).",
+    ),
 ) -> None:
     """Run a notebook headless: executed notebook, HTML report, charts and evidence.
 
@@ -106,7 +112,13 @@ def run_cmd(
     src = find_notebook(name, directory)
     out_dir = out if out is not None else Path("reports") / src.stem
     run = run_notebook(
-        src, values, out_dir=out_dir, from_strings=True, hide_code=hide_code, timeout=timeout
+        src,
+        values,
+        out_dir=out_dir,
+        from_strings=True,
+        hide_code=hide_code,
+        timeout=timeout,
+        cwd=cwd,
     )
     index = write_index(out_dir, entries_for_run(run), title=f"{run.name} report")
     typer.echo(f"{run.name}: ran in {run.seconds:.1f} s")
