@@ -122,6 +122,9 @@ def test_bad_notebooks_and_names_are_clear_errors(tmp_path):
         InputError, match=r"syntax.ipynb:1: the parameters cell \(cell 0\) is not valid Python"
     ):
         notebook_parameters(tmp_path / "syntax.ipynb")
+    listed = {i.name: i for i in list_notebooks(tmp_path)}
+    assert "not valid Python" in listed["syntax"].error  # one bad notebook, listing goes on
+    assert "not a readable notebook" in listed["junk"].error
     with pytest.raises(ConfigError, match=r"no notebook 'nope' \(available: junk, syntax\)"):
         find_notebook("nope", tmp_path)
     with pytest.raises(ConfigError, match=r"available: none in"):

@@ -35,6 +35,7 @@ def list_cmd(
                         "name": i.name,
                         "title": i.title,
                         "path": str(i.path),
+                        "error": i.error or None,
                         "parameters": [
                             {
                                 "name": p.name,
@@ -56,7 +57,9 @@ def list_cmd(
         return
     for info in infos:
         typer.echo(f"{info.name}" + (f"  — {info.title}" if info.title else ""))
-        if not info.parameters:
+        if info.error:
+            typer.echo(f"    (cannot read its parameters: {info.error})")
+        elif not info.parameters:
             typer.echo("    (no parameters cell)")
         for p in info.parameters.values():
             helptext = f"  # {p.help}" if p.help else ""

@@ -69,6 +69,7 @@ class NotebookInfo:
     path: Path
     title: str
     parameters: dict[str, Parameter] = field(default_factory=dict)
+    error: str = ""  # why the parameters could not be read (the listing goes on)
 
 
 def _title(path: Path) -> str:
@@ -90,10 +91,14 @@ def list_notebooks(directory: str | os.PathLike[str] | None = None) -> list[Note
     d = Path(directory) if directory is not None else notebooks_dir()
     if not d.is_dir():
         return []
-    return [
-        NotebookInfo(name=p.stem, path=p, title=_title(p), parameters=notebook_parameters(p))
-        for p in sorted(d.glob("*.ipynb"))
-    ]
+    out = []
+    for p in sorted(d.glob("*.ipynb")):
+        try:
+            info = NotebookInfo(p.stem, p, _title(p), notebook_parameters(p))
+        except InputError as err:
+            info = NotebookInfo(p.stem, p, _title(p), error=str(err))
+        out.append(info)
+    return out
 
 
 def find_notebook(
