@@ -280,13 +280,15 @@ def test_export_html_inlines_svg_with_distinct_ids_and_no_cdn(tmp_path):
         '<rect clip-path="url(#clip1)" width="9" height="9"/></svg>'
     )
     active = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-    src = _svg_notebook(tmp_path / "r.ipynb", [clip, clip, active])
+    remote = '<svg xmlns="http://www.w3.org/2000/svg"><image href="https://x.example/a.png"/></svg>'
+    src = _svg_notebook(tmp_path / "r.ipynb", [clip, clip, active, remote])
     html = export_html(src, tmp_path / "r.html").read_text()
     assert re.findall(r'id="(out\d+-clip1)"', html) == ["out1-clip1", "out2-clip1"]
     assert "url(#out1-clip1)" in html
     assert "url(#out2-clip1)" in html
     assert "<script>alert(1)</script>" not in html  # active SVG stays a sandboxed <img>
-    assert html.count('src="data:image/svg+xml;base64,') == 1
+    assert "x.example" not in html  # the remote reference stays inside an <img> (base64)
+    assert html.count('src="data:image/svg+xml;base64,') == 2
     assert "secret_code_1" in html
     assert not EXTERNAL_SRC.search(html)
     hidden = export_html(src, tmp_path / "h.html", hide_code=True).read_text()

@@ -15,7 +15,13 @@ from pathlib import Path
 __all__ = ["export_html"]
 
 _SVG_IMG = re.compile(r'<img\b[^>]*?src="data:image/svg\+xml;base64,([A-Za-z0-9+/=\s]+)"[^>]*>')
-_ACTIVE = re.compile(r"<script|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
+# Scripts, handlers, embedded HTML or remote references: such an SVG stays an <img>,
+# where browsers run no script and load nothing remote.
+_ACTIVE = re.compile(
+    r"<script|<foreignObject|\son[a-z]+\s*=|javascript:|(?:href|src)\s*=\s*[\"']?\s*(?:https?:)?//"
+    r"|url\(\s*[\"']?\s*(?:https?:)?//|@import",
+    re.IGNORECASE,
+)
 _EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>\n?')
 
 
@@ -24,7 +30,8 @@ def _inline_svgs(html: str) -> str:
 
     Inline SVG is part of the page's DOM (searchable, selectable text, checkable by a
     headless browser). Element ids get a per-output prefix so two charts' clip paths
-    cannot collide; an SVG with active content (scripts, handlers) stays an image.
+    cannot collide; an SVG with active content (scripts, handlers, embedded HTML) or
+    remote references stays an image.
     """
     count = 0
 
