@@ -13,6 +13,7 @@ import pandas as pd
 import polars as pl
 import pytest
 import scipy.stats
+import vl_convert
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,7 +57,8 @@ def _datasets(spec: dict) -> dict[str, list[dict]]:
 
 
 def _layer_rows(spec: dict, layer: dict) -> list[dict]:
-    return _datasets(spec)[layer["data"]["name"]]
+    """Rows a layer draws (Altair hoists the data of a single-data layer chart to the top)."""
+    return _datasets(spec)[(layer.get("data") or spec["data"])["name"]]
 
 
 def _marks(spec: dict) -> list[str]:
@@ -109,6 +111,16 @@ def test_sli_chart_accepts_pandas_and_lazy_frames(sli):
     from_pandas = charts.chart_spec(charts.sli_chart(sli.to_pandas()))
     from_lazy = charts.chart_spec(charts.sli_chart(sli.lazy()))
     assert _marks(from_pandas) == _marks(from_lazy) == ["area", "line", "line", "point"]
+
+
+def test_time_axes_are_utc_whatever_the_input_zone(sli):
+    """Naive timestamps are read as UTC; zoned ones are converted (same instant)."""
+    utc = charts.chart_spec(charts.sli_chart(sli.select("timestamp", "value")))
+    naive = sli.select(pl.col("timestamp").dt.replace_time_zone(None), "value")
+    paris = sli.select(pl.col("timestamp").dt.convert_time_zone("Europe/Paris"), "value")
+    for other in (naive, paris):
+        spec = charts.chart_spec(charts.sli_chart(other))
+        assert list(_datasets(spec).values()) == list(_datasets(utc).values())
 
 
 @pytest.mark.parametrize(
@@ -197,6 +209,17 @@ def test_ecdf_frame_matches_scipy_ecdf():
         assert sub["value"][-1] == sample.max()
 
 
+def test_ecdf_frame_with_ties_matches_scipy():
+    """Reference: scipy.stats.ecdf on millisecond-quantised latencies (many ties)."""
+    rng = np.random.default_rng(12)
+    sample = np.round(rng.exponential(0.05, 5000), 3)
+    out = charts.ecdf_frame(pl.DataFrame({"group": "a", "value": sample}), max_points=50)
+    ref = scipy.stats.ecdf(sample).cdf.evaluate(out["value"].to_numpy())
+    np.testing.assert_allclose(out["ecdf"].to_numpy(), ref)
+    assert out["value"].is_unique().all()
+    assert out["value"].is_sorted()
+
+
 def test_ecdf_chart_draws_intervals_at_their_quantile():
     rng = np.random.default_rng(5)
     data = pl.DataFrame(
@@ -219,6 +242,13 @@ def test_ecdf_chart_draws_intervals_at_their_quantile():
     assert rule["encoding"]["x"]["field"] == "lower"
     assert rule["encoding"]["x2"]["field"] == "upper"
     assert [r["label"] for r in _layer_rows(spec, text)] == ["p95"]
+
+
+def test_ecdf_chart_log_axis_skips_zeros_but_counts_them():
+    data = pl.DataFrame({"group": ["a"] * 4, "value": [0.0, 0.0, 1.0, 10.0]})
+    spec = charts.chart_spec(charts.ecdf_chart(data, log_x=True))
+    rows = _layer_rows(spec, spec["layer"][0])
+    assert [(r["value"], r["ecdf"]) for r in rows] == [(1.0, 0.75), (10.0, 1.0)]
 
 
 def test_ecdf_interval_frame_missing_column_is_named():
@@ -426,3 +456,83 @@ def test_save_chart_png_svg_html_json(tmp_path, sli, annotations):
 def test_save_chart_rejects_unknown_suffix(tmp_path, sli):
     with pytest.raises(ConfigError, match="suffix must be one of"):
         charts.save_chart(charts.sli_chart(sli), tmp_path / "x.pdf")
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _builders(sli, annotations) -> dict[str, object]:
+    t = sli["timestamp"]
+    rng = np.random.default_rng(8)
+    events = pl.DataFrame(
+        {
+            "timestamp": [T0 + dt.timedelta(seconds=float(s)) for s in rng.uniform(0, 1800, 400)],
+            "duration_s": rng.lognormal(-2, 0.6, 400),
+        }
+    )
+    return {
+        "sli": charts.sli_chart(sli, annotations=annotations, unit="s"),
+        "change_points": charts.change_points_chart(sli, pl.DataFrame({"timestamp": [t[40]]})),
+        "drilldown": charts.drilldown_chart(
+            pl.DataFrame({"value": ["/a", "/b"], "contribution": [0.9, 0.1], "traffic": [0.3, 0.7]})
+        ),
+        "ecdf": charts.ecdf_chart(
+            pl.DataFrame({"group": ["baseline", "canary"] * 100, "value": rng.exponential(1, 200)}),
+            intervals=pl.DataFrame(
+                {
+                    "group": ["canary"],
+                    "quantile": [0.9],
+                    "estimate": [2.0],
+                    "lower": [1.5],
+                    "upper": [2.5],
+                }
+            ),
+        ),
+        "burn_down": charts.burn_down_chart(
+            pl.DataFrame({"timestamp": t, "remaining": np.linspace(1, 0, 60), "burn_rate": 1.5}),
+            alerts=pl.DataFrame({"start": [t[5]], "end": [t[9]], "name": ["1h/5m"]}),
+        ),
+        "heatmap": charts.latency_heatmap(charts.heatmap_from_events(events, every="5m", bins=8)),
+        "tradeoff": charts.tradeoff_chart(
+            pl.DataFrame({"cost": [1.0, 2.0, 3.0], "p99": [3.0, 1.0, 2.0], "ttl": ["a", "b", "c"]}),
+            x="cost",
+            y="p99",
+            label="ttl",
+        ),
+        "capacity": charts.capacity_chart(
+            pl.DataFrame(
+                {
+                    "timestamp": list(t) * 2,
+                    "replicas": [2] * 60 + [3] * 60,
+                    "queue_length": rng.poisson(4, 120),
+                    "scenario": ["A"] * 60 + ["B"] * 60,
+                }
+            ),
+            annotations=annotations,
+        ),
+    }
+
+
+_NO_PAINT = (None, "none", "transparent")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["sli", "change_points", "drilldown", "ecdf", "burn_down", "heatmap", "tradeoff", "capacity"],
+)
+def test_every_builder_renders_and_every_mark_is_painted(name, sli, annotations):
+    """Rendered by Vega itself (vl-convert): each drawn mark has a fill or stroke colour.
+
+    Catches specs that are valid but draw invisibly, e.g. two layers sharing one colour
+    scale so that one layer's values fall outside the other's domain.
+    """
+    spec = charts.chart_spec(_builders(sli, annotations)[name])
+    svg = vl_convert.vegalite_to_svg(spec)
+    marks = re.findall(r"<(?:path|line|rect|text)\b[^>]*role=\"graphics-symbol\"[^>]*>", svg)
+    assert len(marks) >= 3
+    unpainted = []
+    for m in marks:
+        attrs = dict(re.findall(r'(\w[\w-]*)="([^"]*)"', m))
+        if attrs.get("stroke") in _NO_PAINT and attrs.get("fill") in _NO_PAINT:
+            unpainted.append(m[:120])
+    assert not unpainted, unpainted

@@ -280,6 +280,33 @@ def test_markdown_embeds_charts_relative_to_the_markdown_file(tmp_path, full_pip
     assert "Open questions" not in md
 
 
+def test_evidence_for_file_infers_kind_and_relative_path(tmp_path):
+    pip_dir = tmp_path / "pip"
+    ev = Evidence.for_file(
+        tmp_path / "runs" / "slo" / "charts" / "burn_down.svg", relative_to=pip_dir
+    )
+    assert (ev.kind, ev.path, ev.title) == (
+        "chart",
+        "../runs/slo/charts/burn_down.svg",
+        "burn down",
+    )
+    assert Evidence.for_file(pip_dir / "e" / "v.json", relative_to=pip_dir).kind == "json"
+    assert Evidence.for_file(pip_dir / "r.html", relative_to=pip_dir, title="R").kind == "link"
+
+
+def test_markdown_table_cells_escape_pipes(full_pip):
+    entry = TimelineEntry(at=T0, event="rolled back | paged team")
+    md = render_markdown(full_pip.model_copy(update={"timeline": (entry,)}))
+    assert "| 2026-03-01 12:00 | rolled back \\| paged team |" in md
+
+
+def test_datetimes_must_carry_a_time_zone(full_pip):
+    data = full_pip.model_dump(mode="json")
+    data["timeline"][0]["at"] = "2026-03-01T12:00:00"
+    with pytest.raises(pydantic.ValidationError, match="timezone"):
+        Pip.model_validate(data)
+
+
 def test_markdown_without_dirs_keeps_paths_as_stored(full_pip):
     md = render_markdown(full_pip)
     assert "![p95 vs baseline](charts/sli.png)" in md

@@ -46,11 +46,9 @@ def frame(
     if isinstance(data, pl.LazyFrame):
         data = data.collect()
     elif not isinstance(data, pl.DataFrame):
-        try:
-            import pandas as pd
-        except ImportError:  # pragma: no cover - pandas is a dependency
-            pd = None
-        if pd is not None and isinstance(data, pd.DataFrame):
+        import pandas as pd
+
+        if isinstance(data, pd.DataFrame):
             data = pl.from_pandas(data)
         else:
             msg = (
@@ -73,6 +71,20 @@ def frame(
                 f"got {cols[name]}"
             )
             raise ConfigError(msg)
+    # Time axes are UTC: naive datetimes are taken as UTC, zoned ones converted to it
+    # (Vega-Lite would read a naive ISO string in the viewer's local time).
+    fixes = []
+    for name, kind in {**required, **(optional or {})}.items():
+        dtype = cols.get(name)
+        if kind == "temporal" and isinstance(dtype, pl.Datetime) and dtype.time_zone != "UTC":
+            col = pl.col(name)
+            fixes.append(
+                col.dt.replace_time_zone("UTC")
+                if dtype.time_zone is None
+                else col.dt.convert_time_zone("UTC")
+            )
+    if fixes:
+        data = data.with_columns(fixes)
     if not allow_empty and data.height == 0:
         msg = f"{builder}: {argument} has no rows (an empty selection?)"
         raise ConfigError(msg)

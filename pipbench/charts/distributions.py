@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import altair as alt
@@ -36,8 +37,8 @@ def ecdf_frame(data: Any, *, max_points: int = 500) -> pl.DataFrame:
     Returns
     -------
     polars.DataFrame
-        Columns ``group``, ``value`` and ``ecdf`` = (rank of value in group) / (group size),
-        the right-continuous ECDF evaluated at each kept value.
+        Columns ``group``, ``value`` and ``ecdf`` = (observations ≤ value) / (group
+        size), the right-continuous ECDF evaluated at each kept value (once per value).
 
     Examples
     --------
@@ -55,15 +56,17 @@ def ecdf_frame(data: Any, *, max_points: int = 500) -> pl.DataFrame:
         required={"group": "string", "value": "numeric"},
     )
     df = df.select(pl.col("group"), pl.col("value").cast(pl.Float64)).drop_nulls().drop_nans()
-    n = pl.len().over("group")
-    rank = pl.col("value").rank("ordinal").over("group")
-    stride = (n / max_points).ceil().cast(pl.Int64).clip(lower_bound=1)
-    return (
-        df.sort("group", "value")
-        .with_columns(ecdf=rank / n, _keep=((rank % stride) == 0) | (rank == n))
-        .filter("_keep")
-        .drop("_keep")
-    )
+    parts = []
+    # One numpy sort per group (a handful of groups), not a frame-wide string sort.
+    for (name,), part in sorted(df.partition_by("group", as_dict=True).items()):
+        v = np.sort(part["value"].to_numpy())
+        n = v.size
+        stride = max(1, -(-n // max_points))
+        idx = np.unique(np.r_[np.arange(stride - 1, n, stride), n - 1])
+        # #{x <= v[i]} / n: right-continuous, correct at tied values too.
+        ecdf = np.searchsorted(v, v[idx], side="right") / n
+        parts.append(pl.DataFrame({"group": name, "value": v[idx], "ecdf": ecdf}))
+    return pl.concat(parts).unique(["group", "value"], keep="last", maintain_order=True)
 
 
 def ecdf_chart(
@@ -91,19 +94,36 @@ def ecdf_chart(
     title, value_title, unit
         Chart title, x-axis title and unit.
     log_x
-        Log-scale the x axis (latency spans decades).
+        Log-scale the x axis (latency spans decades); values ≤ 0 are not drawn, but
+        still count in the ECDF.
     max_points
         Passed to :func:`ecdf_frame`.
 
     Returns
     -------
     altair.LayerChart
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> data = pl.DataFrame({"group": ["baseline", "canary"] * 3,
+    ...                      "value": [0.1, 0.2, 0.15, 0.3, 0.2, 0.4]})
+    >>> iv = pl.DataFrame({"group": ["canary"], "quantile": [0.5], "estimate": [0.3],
+    ...                    "lower": [0.2], "upper": [0.4]})
+    >>> [layer["mark"]["type"] for layer in ecdf_chart(data, intervals=iv).to_dict()["layer"]]
+    ['line', 'rule', 'point', 'text']
     """
     ecdf = ecdf_frame(data, max_points=max_points)
+    if log_x:  # a log axis cannot place 0; the ECDF values stay those of all data
+        ecdf = ecdf.filter(pl.col("value") > 0)
     groups = sorted(set(ecdf["group"].to_list()))
-    colours = [PALETTE.get(g, None) for g in groups]
-    known = None not in colours  # baseline/canary/control get their fixed colours
-    scale = alt.Scale(domain=groups, range=colours) if known else alt.Scale(domain=groups)
+    # baseline/canary/control get their fixed colours; other group names the theme's.
+    known = all(g in PALETTE for g in groups)
+    scale = (
+        alt.Scale(domain=groups, range=[PALETTE[g] for g in groups])
+        if known
+        else alt.Scale(domain=groups)
+    )
     colour = alt.Color("group:N", title="group", scale=scale)
     x = alt.X(
         "value:Q",
@@ -154,7 +174,7 @@ def ecdf_chart(
             .mark_text(align="right", dx=-8, fontSize=10, color="#333333")
             .encode(x="lower:Q", y="quantile:Q", text="label:N"),
         ]
-    return alt.layer(*layers).properties(title=title)
+    return alt.LayerChart(layer=layers).properties(title=title)
 
 
 def heatmap_from_events(
@@ -180,6 +200,15 @@ def heatmap_from_events(
     polars.DataFrame
         One row per non-empty cell: ``timestamp`` (bucket start), ``end`` (bucket end),
         ``lower``, ``upper`` (bin edges, seconds) and ``count``.
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> t = [dt.datetime(2026, 1, 1, 0, i, tzinfo=dt.UTC) for i in range(4)]
+    >>> events = pl.DataFrame({"timestamp": t, "duration_s": [0.1, 0.2, 0.4, 0.8]})
+    >>> cells = heatmap_from_events(events, every="2m", bins=2)
+    >>> cells.select(pl.col("lower", "upper").round(3), "count").rows()
+    [(0.1, 0.283, 2), (0.283, 0.8, 2)]
     """
     if bins < 1:
         msg = f"heatmap_from_events: bins must be >= 1, got {bins}"
@@ -201,7 +230,7 @@ def heatmap_from_events(
     edges = np.geomspace(lo, hi, bins + 1)
     b = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, bins - 1)
     try:
-        step = pl.duration(**_duration_kwargs(every))
+        step = dt.timedelta(**_duration_kwargs(every))
     except ValueError as err:
         msg = f"heatmap_from_events: every={every!r} is not a duration like '1m', '5m', '1h'"
         raise ConfigError(msg) from err
@@ -250,6 +279,16 @@ def heatmap_from_buckets(samples: Any, *, metric: str) -> pl.DataFrame:
         ``timestamp`` (interval start: previous scrape), ``end`` (this scrape),
         ``lower``, ``upper`` (bucket bounds in the metric's unit; the ``+Inf`` bucket is
         drawn up to twice the largest finite bound) and ``count``.
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> t = [dt.datetime(2026, 1, 1, 0, i, tzinfo=dt.UTC) for i in range(4)]
+    >>> samples = pl.DataFrame({
+    ...     "timestamp": [t[0], t[0], t[1], t[1]], "metric": ["h_bucket"] * 4,
+    ...     "le": ["0.5", "+Inf"] * 2, "value": [1.0, 2.0, 4.0, 6.0]})
+    >>> heatmap_from_buckets(samples, metric="h_bucket")["count"].to_list()
+    [3.0, 1.0]
     """
     df = frame(
         samples,
@@ -280,7 +319,7 @@ def heatmap_from_buckets(samples: Any, *, metric: str) -> pl.DataFrame:
         .sort("start", "timestamp", "le_f")
     )
     finite = inc.filter(pl.col("le_f").is_finite())["le_f"]
-    top = float(finite.max()) * 2 if finite.len() else 1.0  # type: ignore[operator]
+    top = 2.0 * float(finite.cast(pl.Float64).max() or 0.5) if finite.len() else 1.0  # type: ignore[arg-type]
     return (
         inc.with_columns(
             count=pl.col("increase")
@@ -320,6 +359,14 @@ def latency_heatmap(
     Returns
     -------
     altair.Chart
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> t = [dt.datetime(2026, 1, 1, 0, i, tzinfo=dt.UTC) for i in range(4)]
+    >>> cells = heatmap_from_events(pl.DataFrame({"timestamp": t, "duration_s": [0.1, 0.2, 0.4, 0.8]}))
+    >>> latency_heatmap(cells).to_dict()["mark"]["type"]
+    'rect'
     """
     df = frame(
         cells,

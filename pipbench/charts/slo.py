@@ -43,6 +43,15 @@ def burn_down_chart(
     altair.VConcatChart
         Panels sharing one time axis: budget remaining (%), burn rate (when given),
         alert intervals (when given).
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> t = [dt.datetime(2026, 1, 1, 0, i, tzinfo=dt.UTC) for i in range(4)]
+    >>> budget = pl.DataFrame({"timestamp": t, "remaining": [1.0, 0.9, 0.7, 0.4]})
+    >>> alerts = pl.DataFrame({"start": [t[1]], "end": [t[3]], "name": ["1h/5m"], "severity": ["page"]})
+    >>> len(burn_down_chart(budget, alerts=alerts).to_dict()["vconcat"])
+    2
     """
     df = frame(
         budget,

@@ -79,7 +79,6 @@ def theme_config() -> alt.theme.ThemeConfig:
                     "#e6ab02",
                     "#a6761d",
                 ],
-                "heatmap": {"scheme": "blues"},
             },
         }
     }

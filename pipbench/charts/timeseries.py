@@ -35,6 +35,14 @@ def annotation_layer(annotations: Any, *, builder: str = "annotation_layer") -> 
     -------
     altair.LayerChart
         Rules plus their labels; layer it over a time chart with ``+``.
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> t = [dt.datetime(2026, 1, 1, 0, i, tzinfo=dt.UTC) for i in range(4)]
+    >>> ann = pl.DataFrame({"timestamp": [t[1]], "text": ["v2"], "kind": ["deploy"]})
+    >>> [layer["mark"]["type"] for layer in annotation_layer(ann).to_dict()["layer"]]
+    ['rule', 'text']
     """
     ann = frame(
         annotations,
@@ -60,7 +68,7 @@ def annotation_layer(annotations: Any, *, builder: str = "annotation_layer") -> 
     labels = base.mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=10, angle=0).encode(
         x=time_x(), y=alt.value(0), text="text:N", color=alt.Color("kind:N", legend=None)
     )
-    return alt.layer(rules, labels)
+    return alt.LayerChart(layer=[rules, labels])
 
 
 def sli_chart(
@@ -141,13 +149,18 @@ def sli_chart(
         )
     if annotations is not None:
         layers.append(annotation_layer(annotations, builder="sli_chart"))
-    return alt.layer(*layers).properties(title=title).resolve_scale(color="independent")
+    return alt.LayerChart(layer=layers).properties(title=title).resolve_scale(color="independent")
 
 
 def segment_means(timestamps: Any, values: Any, change_points: Any) -> np.ndarray:
     """Mean of ``values`` within each segment between change points, one per point.
 
     A change point at time ``c`` starts a new segment that includes ``c``.
+
+    Examples
+    --------
+    >>> segment_means([0, 1, 2, 3], [1.0, 3.0, 10.0, 20.0], [2]).tolist()
+    [2.0, 2.0, 15.0, 15.0]
     """
     ts = np.asarray(timestamps)
     cps = np.sort(np.asarray(change_points, dtype=ts.dtype))
@@ -184,6 +197,15 @@ def change_points_chart(
     -------
     altair.LayerChart
         Layers: series line, segment-mean step line, change rules, labels.
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> t = [dt.datetime(2026, 1, 1, 0, i, tzinfo=dt.UTC) for i in range(4)]
+    >>> df = pl.DataFrame({"timestamp": t, "value": [1.0, 1.0, 2.0, 2.0]})
+    >>> chart = change_points_chart(df, pl.DataFrame({"timestamp": [t[2]]}), unit="s")
+    >>> [layer["mark"]["type"] for layer in chart.to_dict()["layer"]]
+    ['line', 'line', 'rule', 'text']
     """
     df = frame(
         data,
@@ -229,7 +251,7 @@ def change_points_chart(
         .mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=10, color=PALETTE["change"])
         .encode(x=time_x(), y=alt.value(0), text="label:N")
     )
-    return alt.layer(series, means, rules, labels).properties(title=title)
+    return alt.LayerChart(layer=[series, means, rules, labels]).properties(title=title)
 
 
 def capacity_chart(
@@ -252,6 +274,14 @@ def capacity_chart(
     Returns
     -------
     altair.VConcatChart
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> t = [dt.datetime(2026, 1, 1, 0, i, tzinfo=dt.UTC) for i in range(4)]
+    >>> df = pl.DataFrame({"timestamp": t, "replicas": [1, 2, 2, 3], "queue_length": [5, 3, 1, 0]})
+    >>> len(capacity_chart(df).to_dict()["vconcat"])
+    2
     """
     df = frame(
         data,

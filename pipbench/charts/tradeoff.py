@@ -92,6 +92,14 @@ def tradeoff_chart(
     -------
     altair.LayerChart
         Layers: frontier line, points coloured frontier/dominated, frontier labels.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> sims = pl.DataFrame({"replicas": [2, 3, 4], "cost": [2.0, 3.0, 4.0], "p99_s": [0.9, 0.4, 0.5]})
+    >>> chart = tradeoff_chart(sims, x="cost", y="p99_s", label="replicas", x_unit="$/h", y_unit="s")
+    >>> [layer["mark"]["type"] for layer in chart.to_dict()["layer"]]
+    ['line', 'point', 'text']
     """
     cols: dict[str, Any] = {x: "numeric", y: "numeric"}
     df = frame(data, builder="tradeoff_chart", argument="data", required=cols)
@@ -134,4 +142,4 @@ def tradeoff_chart(
             .mark_text(align="left", dx=6, dy=-6, fontSize=10, color=PALETTE["frontier"])
             .encode(x=enc_x, y=enc_y, text=f"{label}:N")
         )
-    return alt.layer(*layers).properties(title=title)
+    return alt.LayerChart(layer=layers).properties(title=title)

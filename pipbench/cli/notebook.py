@@ -35,6 +35,7 @@ def list_cmd(
                         "name": i.name,
                         "title": i.title,
                         "path": str(i.path),
+                        "error": i.error or None,
                         "parameters": [
                             {
                                 "name": p.name,
@@ -56,7 +57,9 @@ def list_cmd(
         return
     for info in infos:
         typer.echo(f"{info.name}" + (f"  — {info.title}" if info.title else ""))
-        if not info.parameters:
+        if info.error:
+            typer.echo(f"    (cannot read its parameters: {info.error})")
+        elif not info.parameters:
             typer.echo("    (no parameters cell)")
         for p in info.parameters.values():
             helptext = f"  # {p.help}" if p.help else ""
@@ -94,21 +97,35 @@ def run_cmd(
     directory: Path | None = typer.Option(None, "--dir", help="Notebooks directory."),
     hide_code: bool = typer.Option(False, "--hide-code", help="Leave code out of the HTML report."),
     timeout: float = typer.Option(600, "--timeout", help="Seconds one cell may run."),
+    cwd: Path | None = typer.Option(
+        None,
+        "--cwd",
+        help="Kernel working directory (default: the notebook's directory, as in "
+        "JupyterLab; relative paths in parameters are read from there).",
+    ),
 ) -> None:
     """Run a notebook headless: executed notebook, HTML report, charts and evidence.
 
     Set parameters with -p KEY VALUE (repeatable); each value is converted to the
     type the notebook's parameters cell declares, and checked before the kernel starts.
     """
-    from pipbench.notebooks import find_notebook, run_notebook
+    from pipbench.notebooks import entries_for_run, find_notebook, run_notebook, write_index
 
     values = _pairs(list(ctx.args))
     src = find_notebook(name, directory)
     out_dir = out if out is not None else Path("reports") / src.stem
     run = run_notebook(
-        src, values, out_dir=out_dir, from_strings=True, hide_code=hide_code, timeout=timeout
+        src,
+        values,
+        out_dir=out_dir,
+        from_strings=True,
+        hide_code=hide_code,
+        timeout=timeout,
+        cwd=cwd,
     )
+    index = write_index(out_dir, entries_for_run(run), title=f"{run.name} report")
     typer.echo(f"{run.name}: ran in {run.seconds:.1f} s")
+    typer.echo(f"  index     {index}")
     typer.echo(f"  executed  {run.executed}")
     if run.html:
         typer.echo(f"  report    {run.html}")

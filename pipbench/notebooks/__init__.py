@@ -19,7 +19,15 @@ From Python or the CLI (``pipbench notebook run NAME -p KEY VALUE --out DIR``)::
     write_index("reports", entries_for_run(run, view="on-call"))
 """
 
-from pipbench.notebooks.emit import OUT_ENV, emit_chart, emit_evidence, output_dir, setup
+from pipbench.notebooks.emit import (
+    OUT_ENV,
+    emit_chart,
+    emit_evidence,
+    output_dir,
+    setup,
+    short_errors,
+)
+from pipbench.notebooks.export import export_html
 from pipbench.notebooks.index import VIEWS, ReportEntry, entries_for_run, write_index
 from pipbench.notebooks.params import Parameter, notebook_parameters, validate_parameters
 from pipbench.notebooks.run import (
@@ -27,7 +35,6 @@ from pipbench.notebooks.run import (
     NotebookError,
     NotebookInfo,
     NotebookRun,
-    export_html,
     find_notebook,
     list_notebooks,
     notebooks_dir,
@@ -54,6 +61,7 @@ __all__ = [
     "output_dir",
     "run_notebook",
     "setup",
+    "short_errors",
     "validate_parameters",
     "write_index",
 ]

@@ -33,14 +33,16 @@ import re
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
 import orjson
 
 from pipbench.errors import ConfigError
 
-__all__ = ["OUT_ENV", "emit_chart", "emit_evidence", "output_dir", "setup"]
+if TYPE_CHECKING:
+    from altair import TopLevelMixin
+
+__all__ = ["OUT_ENV", "emit_chart", "emit_evidence", "output_dir", "setup", "short_errors"]
 
 #: Environment variable naming the directory a notebook writes its outputs into.
 OUT_ENV = "PIPBENCH_OUT"
@@ -63,6 +65,20 @@ def _check_name(name: str, what: str) -> str:
     return name
 
 
+_BOTH = "pipbench-svg-png"
+
+
+def _svg_and_png(spec: dict[str, Any], **metadata: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An Altair renderer giving SVG and PNG in one output (viewers pick what they show)."""
+    import base64
+
+    import vl_convert as vlc
+
+    svg = vlc.vegalite_to_svg(spec)
+    png = vlc.vegalite_to_png(spec, scale=1.5)
+    return {"image/svg+xml": svg, "image/png": base64.b64encode(png).decode()}, {}
+
+
 def setup(*, renderer: str = "svg") -> None:
     """Prepare a notebook kernel: the pipbench chart theme and an offline renderer.
 
@@ -70,21 +86,58 @@ def setup(*, renderer: str = "svg") -> None:
     ----------
     renderer
         ``"svg"`` (default: charts become SVG outputs, crisp in the HTML report and
-        drawn with no JavaScript) or ``"png"`` (shows in untrusted notebooks too).
-        Both work offline; Altair's default renderer needs a CDN.
+        drawn with no JavaScript), ``"png"``, or ``"svg+png"`` (both in each output:
+        the HTML report shows the SVG, and JupyterLab shows the PNG of a notebook that
+        papermill executed, which it does not trust with SVG; twice the render time).
+        All work offline; Altair's default renderer needs a CDN.
     """
+    import altair as alt
+
     from pipbench.charts import use_theme
 
-    if renderer not in ("svg", "png"):
-        msg = f"setup: renderer must be 'svg' or 'png', got {renderer!r}"
+    names = {"svg": "svg", "png": "png", "svg+png": _BOTH}
+    if renderer not in names:
+        msg = f"setup: renderer must be one of {', '.join(map(repr, names))}, got {renderer!r}"
         raise ConfigError(msg)
+    if _BOTH not in alt.renderers.names():
+        alt.renderers.register(_BOTH, _svg_and_png)
     use_theme()
-    alt.renderers.enable(renderer)
+    alt.renderers.enable(names[renderer])
+    short_errors()
+
+
+def short_errors() -> bool:
+    """Show pipbench's own errors in a notebook as one line, not a traceback.
+
+    A missing dataset, a bad parameter or an empty selection raises a
+    :class:`~pipbench.errors.PipbenchError` whose message already says what is wrong
+    and where; the cell shows ``InputError: datasets/x: no such dataset`` and the run
+    stops there. Other exceptions keep their full traceback. Returns False outside
+    IPython (nothing to do). :func:`setup` calls it.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - ipykernel is a dependency
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    from pipbench.errors import PipbenchError
+
+    def one_line(
+        self: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None
+    ) -> list[str]:
+        stb = [f"{etype.__name__}: {value}"]
+        self._showtraceback(etype, value, stb)
+        return stb
+
+    shell.set_custom_exc((PipbenchError,), one_line)
+    return True
 
 
 def emit_chart(
-    name: str, chart: alt.TopLevelMixin, *, formats: Sequence[str] = ("png", "svg")
-) -> alt.TopLevelMixin:
+    name: str, chart: TopLevelMixin, *, formats: Sequence[str] = ("png", "svg")
+) -> TopLevelMixin:
     """Save ``chart`` as ``charts/<name>.<format>`` in the output directory.
 
     Returns the chart, so ``emit_chart("sli", chart)`` as a cell's last line also

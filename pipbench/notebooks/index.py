@@ -72,7 +72,7 @@ def entries_for_run(run: NotebookRun, *, view: View = "debug") -> list[ReportEnt
 
     SVG is preferred over PNG when a chart was written in both formats.
     """
-    out = [ReportEntry(f"{run.name} report", run.html, view=view)] if run.html else []
+    out = [ReportEntry(f"{run.name} (HTML report)", run.html, view=view)] if run.html else []
     stems: dict[str, Path] = {}
     for p in run.charts:
         if p.suffix in _IMAGE and (p.stem not in stems or p.suffix == ".svg"):

@@ -42,22 +42,35 @@ class Parameter:
         The default's source text, as written in the cell.
     help
         The trailing comment on the line, if any.
+    choices
+        The allowed values of a ``Literal[...]`` annotation (empty: no restriction).
     """
 
     name: str
     types: tuple[type, ...]
     default: str
     help: str = ""
+    choices: tuple[Any, ...] = ()
 
     @property
     def type_name(self) -> str:
-        """``"int"``, ``"str | None"``; ``"any"`` when unconstrained."""
+        """``"int"``, ``"str | None"``, ``"one of 'a', 'b'"``; ``"any"`` when unconstrained."""
+        if self.choices:
+            return "one of " + ", ".join(map(repr, self.choices))
         return (
             " | ".join(t.__name__ if t is not type(None) else "None" for t in self.types) or "any"
         )
 
     def check(self, value: Any, *, notebook: str) -> Any:
         """Return ``value`` (an int widened to float where float is expected) or raise."""
+        if self.choices:
+            if value in self.choices and not isinstance(value, bool | float):
+                return value
+            msg = (
+                f"notebook {notebook!r}: parameter {self.name!r} expects {self.type_name} "
+                f"(default {self.default}), got {value!r}"
+            )
+            raise ConfigError(msg)
         if not self.types:
             return value
         if isinstance(value, bool) and bool not in self.types:
@@ -76,18 +89,21 @@ class Parameter:
         """Convert a command-line string to this parameter's type, then :meth:`check` it.
 
         A ``str`` parameter takes the text as is (``none``/``null`` give None when None
-        is allowed); other types read it as a YAML scalar or list (``5``, ``0.5``,
-        ``true``, ``[a, b]``).
+        is allowed); other types read it as a Python literal (``5``, ``1e-05``,
+        ``[1, 2]``) or else as YAML (``true``, ``[a, b]``).
         """
         none_allowed = type(None) in self.types or not self.types
         if none_allowed and text.strip().lower() in ("none", "null", "~"):
             return None
-        if str in self.types:
-            return text
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError:
-            value = text
+        if str in self.types or any(isinstance(c, str) for c in self.choices):
+            return self.check(text, notebook=notebook) if self.choices else text
+        try:  # Python literals first: 1e-05, -3, [1, 2], True
+            value = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            try:  # then YAML: true, yes, [a, b]
+                value = yaml.safe_load(text)
+            except yaml.YAMLError:
+                value = text
         return self.check(value, notebook=notebook)
 
 
@@ -108,6 +124,23 @@ def _annotation_types(node: ast.expr) -> tuple[type, ...] | None:
         if node.value.id in ("list", "dict"):
             return (_TYPES[node.value.id],)  # type: ignore[return-value]
     return None
+
+
+def _literal_choices(annotation: ast.expr | None) -> tuple[Any, ...]:
+    """The values of a ``Literal["a", "b"]`` annotation (``()`` for any other)."""
+    if not (
+        isinstance(annotation, ast.Subscript)
+        and isinstance(annotation.value, ast.Name | ast.Attribute)
+        and (getattr(annotation.value, "id", None) or getattr(annotation.value, "attr", None))
+        == "Literal"
+    ):
+        return ()
+    node = annotation.slice
+    elts = node.elts if isinstance(node, ast.Tuple) else [node]
+    try:
+        return tuple(ast.literal_eval(e) for e in elts)
+    except ValueError:
+        return ()
 
 
 def _types_of(annotation: ast.expr | None, value: ast.expr) -> tuple[type, ...]:
@@ -173,11 +206,15 @@ def notebook_parameters(path: str | os.PathLike[str]) -> dict[str, Parameter]:
             continue
         if not isinstance(target, ast.Name):
             continue
-        rest = lines[(node.end_lineno or node.lineno) - 1][node.end_col_offset or 0 :]
+        # ast offsets count UTF-8 bytes, not characters
+        line = lines[(node.end_lineno or node.lineno) - 1].encode("utf-8")
+        rest = line[node.end_col_offset or 0 :].decode("utf-8", errors="replace")
         helptext = rest.split("#", 1)[1].strip() if "#" in rest else ""
+        choices = _literal_choices(annotation)
         out[target.id] = Parameter(
             name=target.id,
-            types=_types_of(annotation, value),
+            types=tuple(dict.fromkeys(type(c) for c in choices)) or _types_of(annotation, value),
+            choices=choices,
             default=ast.get_source_segment(source, value) or ast.unparse(value),
             help=helptext,
         )

@@ -15,15 +15,11 @@ cell and the exception (the executed notebook and its HTML are still written).
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import json
 import logging
 import os
-import re
-import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +27,7 @@ from typing import Any
 import pipbench
 from pipbench.errors import ConfigError, InputError, PipbenchError
 from pipbench.notebooks.emit import OUT_ENV
+from pipbench.notebooks.export import export_html
 from pipbench.notebooks.params import Parameter, notebook_parameters, validate_parameters
 
 __all__ = [
@@ -38,7 +35,6 @@ __all__ = [
     "NotebookError",
     "NotebookInfo",
     "NotebookRun",
-    "export_html",
     "find_notebook",
     "list_notebooks",
     "notebooks_dir",
@@ -47,8 +43,6 @@ __all__ = [
 
 #: Environment variable overriding the notebooks directory.
 NOTEBOOKS_ENV = "PIPBENCH_NOTEBOOKS"
-
-_ENV_LOCK = threading.Lock()
 
 
 class _DropUnknownParameter(logging.Filter):
@@ -75,6 +69,7 @@ class NotebookInfo:
     path: Path
     title: str
     parameters: dict[str, Parameter] = field(default_factory=dict)
+    error: str = ""  # why the parameters could not be read (the listing goes on)
 
 
 def _title(path: Path) -> str:
@@ -96,10 +91,14 @@ def list_notebooks(directory: str | os.PathLike[str] | None = None) -> list[Note
     d = Path(directory) if directory is not None else notebooks_dir()
     if not d.is_dir():
         return []
-    return [
-        NotebookInfo(name=p.stem, path=p, title=_title(p), parameters=notebook_parameters(p))
-        for p in sorted(d.glob("*.ipynb"))
-    ]
+    out = []
+    for p in sorted(d.glob("*.ipynb")):
+        try:
+            info = NotebookInfo(p.stem, p, _title(p), notebook_parameters(p))
+        except InputError as err:
+            info = NotebookInfo(p.stem, p, _title(p), error=str(err))
+        out.append(info)
+    return out
 
 
 def find_notebook(
@@ -111,6 +110,13 @@ def find_notebook(
     ------
     ConfigError
         No such notebook; the message lists the available names.
+
+    Examples
+    --------
+    >>> find_notebook("no_such_notebook", "/nonexistent")
+    Traceback (most recent call last):
+    ...
+    pipbench.errors.ConfigError: no notebook 'no_such_notebook' (available: none in /nonexistent)
     """
     p = Path(notebook)
     if p.suffix == ".ipynb" and p.is_file():
@@ -205,90 +211,31 @@ class NotebookRun:
         }
 
 
-@contextlib.contextmanager
-def _kernel_env(out_dir: Path) -> Iterator[None]:
-    """Environment the kernel inherits: the output dir and this pipbench on the path.
-
-    The kernel is a child process started during the run, so the variables are set on
-    ``os.environ`` for the run's duration, under a lock (runs in one process serialise).
-    """
+def _kernel_env(out_dir: Path) -> dict[str, str]:
+    """Variables the kernel gets: the output dir, and this pipbench first on the path."""
     root = str(Path(pipbench.__file__).resolve().parent.parent)
-    with _ENV_LOCK:
-        saved = {k: os.environ.get(k) for k in (OUT_ENV, "PYTHONPATH")}
-        os.environ[OUT_ENV] = str(out_dir.resolve())
-        pp = saved["PYTHONPATH"]
-        os.environ["PYTHONPATH"] = root + (os.pathsep + pp if pp else "")
-        try:
-            yield
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+    pp = os.environ.get("PYTHONPATH")
+    return {
+        OUT_ENV: str(out_dir.resolve()),
+        "PYTHONPATH": root + (os.pathsep + pp if pp else ""),
+    }
 
 
-_SVG_IMG = re.compile(r'<img\b[^>]*?src="data:image/svg\+xml;base64,([A-Za-z0-9+/=\s]+)"[^>]*>')
-_ACTIVE = re.compile(r"<script|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
-_EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>\n?')
+def _kernel_manager_class(extra_env: dict[str, str]) -> type:
+    """A kernel manager that starts its kernel with ``extra_env`` added.
 
-
-def _inline_svgs(html: str) -> str:
-    """Put SVG outputs inline (nbconvert wraps them in ``<img src="data:...">``).
-
-    Inline SVG is part of the page's DOM (searchable, selectable text, checkable by a
-    headless browser). Element ids get a per-output prefix so two charts' clip paths
-    cannot collide; an SVG with active content (scripts, handlers) stays an image.
+    Passing the environment per kernel (rather than setting ``os.environ``) keeps runs
+    independent: several can run at once in threads of one process.
     """
-    count = 0
+    from jupyter_client.manager import AsyncKernelManager
 
-    def inline(m: re.Match[str]) -> str:
-        nonlocal count
-        try:
-            svg = base64.b64decode(m.group(1)).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            return m.group(0)
-        if _ACTIVE.search(svg):
-            return m.group(0)
-        count += 1
-        pre = f"out{count}-"
-        svg = re.sub(r"^\s*<\?xml[^>]*\?>\s*", "", svg)
-        svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
-        svg = re.sub(r'\bid="([^"]+)"', lambda k: f'id="{pre}{k.group(1)}"', svg)
-        svg = re.sub(r"url\(#([^)]+)\)", lambda k: f"url(#{pre}{k.group(1)})", svg)
-        return re.sub(r'href="#([^"]+)"', lambda k: f'href="#{pre}{k.group(1)}"', svg)
+    class PipbenchKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            env = dict(kw.pop("env", None) or os.environ)
+            env.update(extra_env)
+            await AsyncKernelManager.start_kernel(self, env=env, **kw)
 
-    return _SVG_IMG.sub(inline, html)
-
-
-def export_html(
-    executed: str | os.PathLike[str], html: str | os.PathLike[str], *, hide_code: bool = False
-) -> Path:
-    """Write an executed notebook as an HTML page that needs no network.
-
-    nbconvert's template loads require.js and MathJax from a CDN; both are switched off
-    (LaTeX then shows as source). Charts must be SVG/PNG outputs (:func:`setup`).
-    """
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.read(str(executed), as_version=4)
-    exporter = HTMLExporter(
-        template_name="lab",
-        mathjax_url="",
-        require_js_url="",
-        jquery_url="",
-        mermaid_js_url="",
-        mermaid_layout_elk_js_url="",
-        exclude_input=hide_code,
-        exclude_input_prompt=hide_code,
-        exclude_output_prompt=hide_code,
-    )
-    body, _ = exporter.from_notebook_node(nb)
-    body = _EMPTY_SCRIPT.sub("", _inline_svgs(body))
-    html = Path(html)
-    html.write_text(body, encoding="utf-8")
-    return html
+    return PipbenchKernelManager
 
 
 def _error_from(err: Any, name: str, executed: Path) -> NotebookError:
@@ -409,32 +356,32 @@ def run_notebook(
     pm_log = logging.getLogger("papermill")
     quiet = _DropUnknownParameter()
     pm_log.addFilter(quiet)
-    with _kernel_env(out):
-        try:
-            papermill.execute_notebook(
-                str(src),
-                str(executed),
-                parameters=values,
-                kernel_name=kernel,
-                cwd=str(cwd if cwd is not None else src.parent),
-                progress_bar=False,
-                log_output=False,
-                execution_timeout=timeout,
-            )
-        except PapermillExecutionError as err:
-            failure = _error_from(err, name, executed)
-        except Exception as err:  # kernel died, cell timeout, unreadable notebook
-            failure = NotebookError(
-                name,
-                cell_index=None,
-                execution_count=None,
-                ename=type(err).__name__,
-                evalue=str(err),
-                executed=executed if executed.exists() else None,
-            )
-            failure.__cause__ = err
-        finally:
-            pm_log.removeFilter(quiet)
+    try:
+        papermill.execute_notebook(
+            str(src),
+            str(executed),
+            parameters=values,
+            kernel_name=kernel,
+            cwd=str(cwd if cwd is not None else src.parent),
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=timeout,
+            kernel_manager_class=_kernel_manager_class(_kernel_env(out)),
+        )
+    except PapermillExecutionError as err:
+        failure = _error_from(err, name, executed)
+    except Exception as err:  # kernel died, cell timeout, unreadable notebook
+        failure = NotebookError(
+            name,
+            cell_index=None,
+            execution_count=None,
+            ename=type(err).__name__,
+            evalue=str(err),
+            executed=executed if executed.exists() else None,
+        )
+        failure.__cause__ = err
+    finally:
+        pm_log.removeFilter(quiet)
     seconds = time.perf_counter() - t0
     if report is not None and executed.exists():
         export_html(executed, report, hide_code=hide_code)
