@@ -75,7 +75,7 @@ def histogram_quantile_frame(
         df = df.with_columns(_hid=(pl.struct(keys).rank("dense") - 1).cast(pl.Int64))
     else:
         df = df.with_columns(_hid=pl.lit(0, pl.Int64))
-    df = df.sort("_hid").with_columns(_pos=pl.int_range(pl.len()).over("_hid"))
+    df = df.sort("_hid", "_le").with_columns(_pos=pl.int_range(pl.len()).over("_hid"))
     if df.height == 0:
         out = df.select(keys).with_columns(value=pl.lit(None, pl.Float64))
         return out.with_columns(reason=pl.lit("", pl.String)) if reasons else out
