@@ -106,7 +106,7 @@ def _almost_equal(a: float, b: float, eps: float) -> bool:
     abs_sum = abs(a) + abs(b)
     diff = abs(a - b)
     if a == 0 or b == 0 or abs_sum < _MIN_NORMAL:
-        return diff < eps * _MIN_NORMAL
+        return bool(diff < eps * _MIN_NORMAL)
     return diff / min(abs_sum, _MAX_FLOAT) < eps
 
 
@@ -155,16 +155,16 @@ def histogram_quantile_details(
     # ensureMonotonicAndIgnoreSmallDeltas
     forced = fixed = False
     prev = merged[0][1]
-    for b in merged[1:]:
-        curr = b[1]
+    for bucket in merged[1:]:
+        curr = bucket[1]
         if curr == prev:
             continue
         if _almost_equal(prev, curr, SMALL_DELTA_TOLERANCE):
-            b[1] = prev
+            bucket[1] = prev
             fixed = True
             continue
         if curr < prev:
-            b[1] = prev
+            bucket[1] = prev
             forced = True
             continue
         prev = curr

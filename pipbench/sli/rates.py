@@ -294,13 +294,21 @@ def select_series(
     df = lf.filter(pred).select("timestamp", "value", *labels).collect()
     keep = [c for c in labels if df[c].null_count() < df.height]
     df = df.select("timestamp", "value", *keep)
-    if not keep:
-        df = df.with_columns(_sid=pl.lit(0, pl.UInt32))
-    else:
-        df = df.with_columns(_sid=(pl.struct(keep).rank("dense") - 1).cast(pl.UInt32))
-    return df.unique(subset=["_sid", "timestamp"], keep="first", maintain_order=True).sort(
-        "_sid", "timestamp"
+    df = df.sort([*keep, "timestamp"], maintain_order=True, nulls_last=True)
+    df = df.with_columns(_sid=group_ids(keep))
+    dup = (pl.col("_sid") == pl.col("_sid").shift(1)) & (
+        pl.col("timestamp") == pl.col("timestamp").shift(1)
     )
+    return df.filter(~dup.fill_null(False))
+
+
+def group_ids(keys: Sequence[str]) -> pl.Expr:
+    """0, 1, 2… numbering runs of equal ``keys`` in a frame sorted by them (nulls equal)."""
+    if not keys:
+        return pl.lit(0, pl.UInt32)
+    first = pl.int_range(pl.len()) == 0
+    changed = pl.any_horizontal([pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys])
+    return ((first | changed).cum_sum() - 1).cast(pl.UInt32)
 
 
 def _eval_grid(
@@ -355,15 +363,14 @@ def evaluate_range(
     grid = _eval_grid(t_us, step, start, end)
     vals, ok = _windows(t_us, v, offsets, grid, range_us, func)
     si, ti = np.nonzero(ok)
-    series = df.select("_sid", *labels).unique("_sid").sort("_sid")
-    out = (
-        series[si]
-        .drop("_sid")
-        .with_columns(
-            timestamp=pl.Series(grid[ti]).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
-            value=pl.Series(vals[si, ti], dtype=pl.Float64),
-        )
+    out = pl.DataFrame(
+        {
+            "timestamp": pl.Series(grid[ti]).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+            "value": pl.Series(vals[si, ti], dtype=pl.Float64),
+        }
     )
+    if labels:  # the labels of each result row's series (its first sample's row)
+        out = df[offsets[si].tolist()].select(labels).hstack(out)
     return out.select("timestamp", *labels, "value").cast({"timestamp": TIMESTAMP})
 
 

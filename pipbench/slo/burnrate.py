@@ -246,7 +246,7 @@ def _intervals(t_us: np.ndarray, cond: np.ndarray, for_us: int) -> list[tuple[in
         start = int(run_t[fire[0]])
         is_open = e >= t_us.size
         end = int(t_us[e]) if not is_open else int(t_us[-1])
-        out.append((start, end, is_open))
+        out.append((start, end, bool(is_open)))
     return out
 
 
@@ -304,7 +304,7 @@ def backtest(
                     "open": is_open,
                 }
             )
-    schema = {
+    schema: dict[str, Any] = {
         "rule": pl.String,
         "severity": pl.String,
         "start": pl.Int64,
@@ -322,7 +322,7 @@ def backtest(
 def _match_incidents(
     alerts: pl.DataFrame, rule_set: list[BurnRateRule], incidents: pl.DataFrame | None
 ) -> pl.DataFrame:
-    schema = {
+    schema: dict[str, Any] = {
         "incident": pl.Int64,
         "incident_start": pl.Datetime("us", "UTC"),
         "incident_end": pl.Datetime("us", "UTC"),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -124,7 +124,7 @@ def slo_report(
             method=slo.budgeting,
             timeslice_target=slo.timeslice_target,
         )
-    end = series["timestamp"].max() if series.height else None
+    end = cast("dt.datetime | None", series["timestamp"].max() if series.height else None)
     if end is None:
         budget = error_budget(budget_rows, slo.target)
     elif slo.window.rolling or slo.window.calendar_unit is None:
@@ -135,12 +135,16 @@ def slo_report(
             end=end,
         )
     else:
-        periods = compliance(budget_rows, slo.target, slo.window.calendar_unit)
+        periods = compliance(
+            budget_rows, slo.target, slo.window.calendar_unit, time_zone=slo.window.time_zone
+        )
         last = periods.row(-1, named=True)
         budget = error_budget(
             budget_rows, slo.target, start=last["period_start"], end=last["period_end"]
         )
-    comp = compliance(budget_rows, slo.target, slo.window.calendar_unit or "month")
+    comp = compliance(
+        budget_rows, slo.target, slo.window.calendar_unit or "month", time_zone=slo.window.time_zone
+    )
     rule_set = rules(slo, family)
     windows = sorted({w for r in rule_set for w in (r.long_window_s, r.short_window_s)})
     burn: dict[str, float] = {}

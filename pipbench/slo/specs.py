@@ -217,11 +217,11 @@ def _openslo_window(spec: Mapping[str, Any], ctx: _Ctx, v1alpha: bool) -> Window
 def _openslo_conditions(policies: list[Any], docs: _Index, ctx: _Ctx) -> tuple[AlertCondition, ...]:
     out: list[AlertCondition] = []
     for p in policies or []:
-        policy = docs.policies.get(p.get("alertPolicyRef")) if "alertPolicyRef" in p else p
+        policy = docs.policies.get(str(p.get("alertPolicyRef"))) if "alertPolicyRef" in p else p
         if not isinstance(policy, Mapping):
             continue
         for c in (policy.get("spec") or {}).get("conditions") or []:
-            cond = docs.conditions.get(c.get("conditionRef")) if "conditionRef" in c else c
+            cond = docs.conditions.get(str(c.get("conditionRef"))) if "conditionRef" in c else c
             if not isinstance(cond, Mapping):
                 continue
             cs = cond.get("spec") or {}
@@ -262,7 +262,7 @@ def _read_openslo(docs: list[tuple[int, Mapping[str, Any]]], file: Path, ndocs: 
         kind = d.get("kind")
         if kind not in _OPENSLO_KINDS:
             ctx.fail("kind", f"unknown kind {kind!r}", " or ".join(_OPENSLO_KINDS))
-        name = (d.get("metadata") or {}).get("name")
+        name = str((d.get("metadata") or {}).get("name"))
         if kind == "SLI":
             index.slis[name] = d
         elif kind == "AlertPolicy":
@@ -293,7 +293,7 @@ def _read_openslo(docs: list[tuple[int, Mapping[str, Any]]], file: Path, ndocs: 
             else:
                 base_sli = _openslo_sli((ind or {}).get("spec"), ctx, "spec.indicator.spec")
         elif "indicatorRef" in spec:
-            ref = index.slis.get(spec["indicatorRef"])
+            ref = index.slis.get(str(spec["indicatorRef"]))
             if ref is None:
                 ctx.fail("spec.indicatorRef", f"no SLI named {spec['indicatorRef']!r} in this file")
             base_sli = _openslo_sli(ref.get("spec"), ctx, "SLI.spec")
