@@ -180,6 +180,23 @@ def test_cli_report_json_and_text(dataset: Path, capsys: pytest.CaptureFixture[s
     text = capsys.readouterr().out
     assert "SLO myservice-requests-availability: target 99.9000%" in text
     assert "page-quick" in text
+    assert (
+        main(
+            [
+                "slo",
+                "report",
+                str(DATA / "sloth.yaml"),
+                "-d",
+                str(dataset),
+                "--json",
+                "--period",
+                "week",
+            ]
+        )
+        == 0
+    )
+    weekly = json.loads(capsys.readouterr().out)[0]["compliance"]
+    assert weekly[0]["period_start"].startswith("2026-02-23")  # 2026-03-01 is a Sunday
 
 
 def test_cli_report_bad_arguments(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:

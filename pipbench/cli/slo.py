@@ -60,9 +60,15 @@ def report_cmd(
         None, "--alerts", help="Alert family: workbook, sloth or pyrra (default: the spec's)."
     ),
     name: str | None = typer.Option(None, "--name", help="Only the SLO with this name."),
+    period: str | None = typer.Option(
+        None, "--period", help="Compliance periods: day, week, month, quarter or year."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Error budget, burn rates, compliance and a backtest of the burn-rate alerts."""
+    if period not in (None, "day", "week", "month", "quarter", "year"):
+        msg = f"--period {period!r} is not one of day, week, month, quarter, year"
+        raise ConfigError(msg)
     if alerts not in (None, "workbook", "sloth", "pyrra"):
         msg = f"--alerts {alerts!r} is not one of workbook, sloth, pyrra"
         raise ConfigError(msg)
@@ -74,7 +80,7 @@ def report_cmd(
     out: list[dict[str, Any]] = []
     for s in slos:
         try:
-            rep = slo_report(s, ds, step=step, family=alerts)  # type: ignore[arg-type]
+            rep = slo_report(s, ds, step=step, family=alerts, period=period)  # type: ignore[arg-type]
         except UnmappedSLIError as err:
             out.append({"slo": s.as_dict(), "error": str(err)})
             if not as_json:

@@ -23,7 +23,7 @@ import polars as pl
 
 from pipbench.dataset import Dataset
 from pipbench.sli.selectors import parse_duration
-from pipbench.slo.budget import Budget, compliance, error_budget, timeslices
+from pipbench.slo.budget import Budget, Period, compliance, error_budget, timeslices
 from pipbench.slo.burnrate import Backtest, Family, backtest, burn_rates, rules
 from pipbench.slo.evaluate import sli_series
 from pipbench.slo.model import SLO
@@ -102,12 +102,13 @@ def slo_report(
     step: str | float | dt.timedelta = "1m",
     family: Family | None = None,
     incidents: pl.DataFrame | None = None,
+    period: Period | None = None,
 ) -> SLOReport:
     """Evaluate ``slo`` on a dataset (or a samples frame).
 
     The budget covers the last SLO window of the data (a calendar window: the current
     period); burn rates are those at the last step for each rule window; compliance is
-    per calendar period of the SLO's calendar unit (month for rolling windows); the
+    per calendar ``period`` (default: the SLO's calendar unit, else month); the
     backtest replays the whole series, matching incidents from the dataset's
     annotations of kind ``incident`` unless ``incidents`` is given.
     """
@@ -143,7 +144,10 @@ def slo_report(
             budget_rows, slo.target, start=last["period_start"], end=last["period_end"]
         )
     comp = compliance(
-        budget_rows, slo.target, slo.window.calendar_unit or "month", time_zone=slo.window.time_zone
+        budget_rows,
+        slo.target,
+        period or slo.window.calendar_unit or "month",
+        time_zone=slo.window.time_zone,
     )
     rule_set = rules(slo, family)
     windows = sorted({w for r in rule_set for w in (r.long_window_s, r.short_window_s)})
