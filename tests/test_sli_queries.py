@@ -90,3 +90,19 @@ load 1m
     assert dict(zip(by["endpoint"], by["value"], strict=True)) == pytest.approx(
         {"/a": 0.02, "/b": 0.0}
     )
+
+
+def test_by_a_label_no_series_has() -> None:
+    """Prometheus: grouping by an absent label keeps one group with that label empty."""
+    out = latency_quantiles(
+        REQ,
+        "request_duration_seconds",
+        q=0.3,
+        by=["region"],
+        window="10m",
+        start=at(50),
+        end=at(50),
+    )
+    assert out.columns == ["timestamp", "region", "value"]
+    assert out["region"].to_list() == [None]
+    assert out["value"].to_list() == pytest.approx([0.075])

@@ -132,7 +132,7 @@ def latency_quantiles(
     """
     name = metric if metric.endswith("_bucket") else metric + "_bucket"
     r = rate(samples, name, window, where=where, step=step, start=start, end=end)
-    by = [b for b in by if b in r.columns]
+    by = list(by)
     missing = [b for b in by if b not in r.columns]
     for b in missing:  # a label no series has is "" everywhere
         r = r.with_columns(pl.lit(None, pl.String).alias(b))
