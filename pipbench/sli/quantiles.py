@@ -467,6 +467,35 @@ def _repair(c: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return fixed, forced
 
 
+def _by_layout(q: float, le: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row bounds: sort each row, then run the shared-layout kernel once per distinct
+    layout (a metric has few); many distinct layouts use the general kernel."""
+    with np.errstate(invalid="ignore"):
+        ordered = bool(((le[:, 1:] >= le[:, :-1]) | np.isnan(le[:, 1:])).all())
+    if not ordered:
+        order = np.argsort(le, axis=1, kind="stable")
+        le = np.take_along_axis(le, order, axis=1)
+        counts = np.take_along_axis(counts, order, axis=1)
+    first = le[0]
+    if bool(((le == first) | (np.isnan(le) & np.isnan(first))).all()):
+        v, r, _, _ = _kernel_shared(q, first, counts)
+        return v, r
+    le = np.ascontiguousarray(le)
+    rows = le.view(np.dtype((np.void, le.dtype.itemsize * le.shape[1]))).ravel()
+    layouts, inverse = np.unique(rows, return_inverse=True)
+    if layouts.size > max(8, le.shape[0] // 64):
+        v, r, _, _ = _kernel(q, le, counts)
+        return v, r
+    values = np.empty(le.shape[0])
+    reasons = np.empty(le.shape[0], dtype=np.int8)
+    for u in range(layouts.size):
+        idx = np.flatnonzero(inverse == u)
+        v, r, _, _ = _kernel_shared(q, le[idx[0]], counts[idx])
+        values[idx] = v
+        reasons[idx] = r
+    return values, reasons
+
+
 def histogram_quantiles(
     q: float,
     le: Sequence[object] | np.ndarray,
@@ -524,6 +553,8 @@ def histogram_quantiles(
         e = min(s + chunk_rows, n)
         if bounds.ndim == 1 and not (math.isnan(q) or q < 0 or q > 1):
             v, r, _, _ = _kernel_shared(float(q), bounds, c[s:e])
+        elif bounds.ndim == 2 and not (math.isnan(q) or q < 0 or q > 1):
+            v, r = _by_layout(float(q), bounds[s:e], c[s:e])
         else:
             blk = bounds if bounds.ndim == 1 else bounds[s:e]
             v, r, _, _ = _kernel(float(q), blk, c[s:e])
