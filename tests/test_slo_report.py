@@ -209,3 +209,28 @@ def test_cli_report_bad_arguments(dataset: Path, capsys: pytest.CaptureFixture[s
     assert (
         main(["slo", "report", str(DATA / "sloth.yaml"), "-d", str(dataset), "--name", "zz"]) == 2
     )
+
+
+def test_events_sli_for_simulated_data(tmp_path: Path) -> None:
+    """Simulated traffic lands in `events`: an SLI with source="events" counts good = ok and
+    fast enough. Hand: 600 events over 10 minutes, every 10th slow (0.5 s > 0.3 s) and
+    every 50th failed (all of them also slow) → bad = 60 + 12 − 12 = 60."""
+    n = 600
+    ts = [T0 + dt.timedelta(seconds=i) for i in range(n)]
+    ev = pl.DataFrame(
+        {
+            "timestamp": ts,
+            "duration_s": [0.5 if i % 10 == 0 else 0.1 for i in range(n)],
+            "name": "GET /",
+            "ok": [i % 50 != 0 for i in range(n)],
+        }
+    )
+    ds = open_dataset(tmp_path / "sim")
+    ds.write({"events": ev}, key="sim", source="sim")
+    from pipbench.slo import SLO, Window
+
+    slo = SLO("sim-latency", 0.9, Window(3600), SLI("ratio", source="events", threshold=0.3))
+    rep = slo_report(slo, ds)
+    assert rep.budget.total == n
+    assert rep.budget.bad == 60
+    assert rep.budget.consumed == pytest.approx(60 / (0.1 * 600))

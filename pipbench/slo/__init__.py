@@ -20,7 +20,12 @@ from pipbench.slo.burnrate import (
     sloth_rules,
     workbook_rules,
 )
-from pipbench.slo.evaluate import UnmappedSLIError, counter_increments, sli_series
+from pipbench.slo.evaluate import (
+    UnmappedSLIError,
+    counter_increments,
+    event_sli_series,
+    sli_series,
+)
 from pipbench.slo.model import SLI, SLO, AlertCondition, Window
 from pipbench.slo.report import SLOReport, slo_report
 from pipbench.slo.specs import read_slo_specs
@@ -41,6 +46,7 @@ __all__ = [
     "compliance",
     "counter_increments",
     "error_budget",
+    "event_sli_series",
     "pyrra_rules",
     "read_slo_specs",
     "rules",

@@ -45,7 +45,7 @@ from pipbench.slo.promql import (
     map_ratio,
 )
 
-__all__ = ["UnmappedSLIError", "counter_increments", "sli_series"]
+__all__ = ["UnmappedSLIError", "counter_increments", "event_sli_series", "sli_series"]
 
 _OPS = {"lt": operator.lt, "lte": operator.le, "gt": operator.gt, "gte": operator.ge}
 
@@ -97,6 +97,51 @@ def counter_increments(
     )
 
 
+def event_sli_series(
+    events: pl.LazyFrame | pl.DataFrame,
+    *,
+    threshold: float | None = None,
+    name: str | None = None,
+    step: str | float | dt.timedelta = "1m",
+) -> pl.DataFrame:
+    """An SLI series straight from the events table (simulated or load-test data).
+
+    An event is good when ``ok`` is true and, with ``threshold``, its ``duration_s`` is at
+    most ``threshold`` seconds; events with a null ``ok`` are not counted. ``name``
+    keeps only events whose ``name`` matches that regular expression. Rows cover
+    ``(T − step, T]`` like every SLI series.
+
+    Examples
+    --------
+    >>> import polars as pl, datetime as dt
+    >>> t = dt.datetime(2026, 1, 1, 0, 0, 30, tzinfo=dt.UTC)
+    >>> ev = pl.DataFrame({"timestamp": [t] * 3, "duration_s": [0.1, 0.5, 0.2],
+    ...                    "ok": [True, True, False]})
+    >>> event_sli_series(ev, threshold=0.3).select("good", "total").rows()
+    [(1.0, 3.0)]
+    """
+    step_us = round(parse_duration(step, name="step") * 1e6)
+    lf = events.lazy().filter(pl.col("ok").is_not_null())
+    if name:
+        lf = lf.filter(pl.col("name").fill_null("").str.contains(f"^(?:{name})$"))
+    good = pl.col("ok")
+    if threshold is not None:
+        good = good & (pl.col("duration_s") <= threshold)
+    us = pl.col("timestamp").dt.epoch("us")
+    out = (
+        lf.with_columns(_b=(-((-us) // step_us)) * step_us, _g=good.cast(pl.Float64))
+        .group_by("_b")
+        .agg(good=pl.col("_g").sum(), total=pl.len().cast(pl.Float64))
+        .sort("_b")
+        .collect()
+    )
+    return out.select(
+        timestamp=pl.col("_b").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+        good=pl.col("good"),
+        total=pl.col("total"),
+    )
+
+
 def _counter(q: CounterQuery | Unmapped, role: str) -> Selector:
     if isinstance(q, Unmapped):
         msg = f"cannot map the SLI's {role} query {q.query!r} onto dataset series: {q.reason}"
@@ -111,6 +156,7 @@ def sli_series(
     step: str | float | dt.timedelta = "1m",
     start: TimeLike = None,
     end: TimeLike = None,
+    events: pl.LazyFrame | pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Good and total events per step for ``sli``: ``timestamp, good, total``.
 
@@ -124,12 +170,19 @@ def sli_series(
         Step length; each row covers ``(T − step, T]``.
     start, end
         Bounds on the samples read.
+    events
+        The events table, for SLIs with ``source="events"`` (see :func:`event_sli_series`).
 
     Raises
     ------
     UnmappedSLIError
         When a query is not one of the forms :mod:`pipbench.slo.promql` understands.
     """
+    if sli.source == "events":
+        if events is None:
+            msg = "an SLI with source='events' needs the events table"
+            raise UnmappedSLIError(msg)
+        return event_sli_series(events, threshold=sli.threshold, name=sli.query, step=step)
     if sli.kind == "ratio":
         return _ratio_series(sli, samples, step, start, end)
     return _threshold_series(sli, samples, step, start, end)

@@ -116,7 +116,8 @@ def slo_report(
     if incidents is None and isinstance(data, Dataset):
         ann = data.annotations().filter(pl.col("kind") == "incident").collect()
         incidents = ann.select("timestamp", "end") if ann.height else None
-    series = sli_series(slo.sli, samples, step=step)
+    events = data.events() if isinstance(data, Dataset) else None
+    series = sli_series(slo.sli, samples, step=step, events=events)
     budget_rows = series
     if slo.budgeting != "Occurrences":
         budget_rows = timeslices(
