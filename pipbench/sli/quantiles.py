@@ -468,23 +468,23 @@ def _repair(c: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _by_layout(q: float, le: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row bounds: sort each row, then run the shared-layout kernel once per distinct
-    layout (a metric has few); many distinct layouts use the general kernel."""
-    with np.errstate(invalid="ignore"):
-        ordered = bool(((le[:, 1:] >= le[:, :-1]) | np.isnan(le[:, 1:])).all())
-    if not ordered:
-        order = np.argsort(le, axis=1, kind="stable")
-        le = np.take_along_axis(le, order, axis=1)
-        counts = np.take_along_axis(counts, order, axis=1)
-    first = le[0]
-    if bool(((le == first) | (np.isnan(le) & np.isnan(first))).all()):
-        v, r, _, _ = _kernel_shared(q, first, counts)
-        return v, r
-    le = np.ascontiguousarray(le)
-    rows = le.view(np.dtype((np.void, le.dtype.itemsize * le.shape[1]))).ravel()
-    layouts, inverse = np.unique(rows, return_inverse=True)
-    if layouts.size > max(8, le.shape[0] // 64):
+    """Per-row bounds: run the shared-layout kernel once per distinct layout (a metric has
+    few); many distinct layouts go to the general kernel."""
+    # group rows by a 64-bit hash of their bounds' bits, then verify the grouping exactly
+    bits = np.ascontiguousarray(le).view(np.uint64)
+    mult = np.array(
+        [0x9E3779B97F4A7C15 * (2 * j + 1) % 2**64 for j in range(le.shape[1])], dtype=np.uint64
+    )
+    with np.errstate(over="ignore"):
+        h = (bits * mult).sum(axis=1, dtype=np.uint64)
+    layouts, first_row, inverse = np.unique(h, return_index=True, return_inverse=True)
+    if layouts.size > max(8, le.shape[0] // 64) or not bool(
+        (bits == bits[first_row][inverse]).all()
+    ):
         v, r, _, _ = _kernel(q, le, counts)
+        return v, r
+    if layouts.size == 1:
+        v, r, _, _ = _kernel_shared(q, le[0], counts)
         return v, r
     values = np.empty(le.shape[0])
     reasons = np.empty(le.shape[0], dtype=np.int8)
@@ -541,11 +541,6 @@ def histogram_quantiles(
     if bounds.shape[-1] != c.shape[1] or (bounds.ndim == 2 and bounds.shape[0] != c.shape[0]):
         msg = f"le has shape {bounds.shape} but counts has shape {c.shape}"
         raise ValueError(msg)
-    if bounds.ndim == 2 and bounds.shape[0] > 1:  # one layout for all rows: the fast path
-        first = bounds[0]
-        same = (bounds == first) | (np.isnan(bounds) & np.isnan(first))
-        if same.all():
-            bounds = first
     n = c.shape[0]
     values = np.empty(n)
     reasons = np.empty(n, dtype=np.int8)
