@@ -234,3 +234,20 @@ def test_events_sli_for_simulated_data(tmp_path: Path) -> None:
     assert rep.budget.total == n
     assert rep.budget.bad == 60
     assert rep.budget.consumed == pytest.approx(60 / (0.1 * 600))
+
+
+def test_increments_land_in_left_open_steps() -> None:
+    """A sample exactly at 00:01 closes the step (00:00, 00:01]; the next one opens the next.
+    Hand: counter 0 @00:00, 5 @00:01, 7 @00:01:30, 9 @00:02 → steps 00:01 → 5, 00:02 → 4."""
+    from pipbench.sli.selectors import Selector
+    from pipbench.slo import counter_increments
+
+    ts = [
+        T0,
+        T0 + dt.timedelta(minutes=1),
+        T0 + dt.timedelta(seconds=90),
+        T0 + dt.timedelta(minutes=2),
+    ]
+    f = pl.DataFrame({"timestamp": ts, "metric": "c", "value": [0.0, 5, 7, 9]})
+    out = counter_increments(f, Selector("c"), step="1m")
+    assert out.rows() == [(T0 + dt.timedelta(minutes=1), 5.0), (T0 + dt.timedelta(minutes=2), 4.0)]
