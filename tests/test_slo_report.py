@@ -251,3 +251,21 @@ def test_increments_land_in_left_open_steps() -> None:
     f = pl.DataFrame({"timestamp": ts, "metric": "c", "value": [0.0, 5, 7, 9]})
     out = counter_increments(f, Selector("c"), step="1m")
     assert out.rows() == [(T0 + dt.timedelta(minutes=1), 5.0), (T0 + dt.timedelta(minutes=2), 4.0)]
+
+
+def test_promql_mode_uses_rate_ratios(dataset: Path) -> None:
+    """--promql: ratios are sum(rate(bad[w]))/sum(rate(total[w])) at every step. Hand: for
+    the steady tail, rate() of linear counters is exact, so the 5m ratio at 6 h is
+    0.1 / 10.1 and the burn 0.1 / 10.1 / 0.001; the outage is detected as in count mode."""
+    from pipbench.slo import promql_error_ratios
+
+    slo = read_slo_specs(DATA / "sloth.yaml")[0]
+    ratios = promql_error_ratios(slo.sli, open_dataset(dataset).samples(), [300.0], step="1m")
+    last = ratios.row(-1, named=True)
+    assert last["timestamp"] == T0 + dt.timedelta(hours=HOURS)
+    assert last["ratio_300"] == pytest.approx(0.1 / 10.1, rel=1e-12)
+    rep = slo_report(slo, open_dataset(dataset), promql=True)
+    assert rep.burn["5m"] == pytest.approx(0.1 / 10.1 / 0.001, rel=1e-9)
+    summary = {s["name"]: s for s in rep.backtest.summary()}
+    assert summary["page-quick"]["detected"] == 1
+    assert summary["page-quick"]["mean_detection_s"] == 60

@@ -63,6 +63,9 @@ def report_cmd(
     period: str | None = typer.Option(
         None, "--period", help="Compliance periods: day, week, month, quarter or year."
     ),
+    promql: bool = typer.Option(
+        False, "--promql", help="Alerts from PromQL rate() error ratios (as the live rules)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Error budget, burn rates, compliance and a backtest of the burn-rate alerts."""
@@ -80,7 +83,9 @@ def report_cmd(
     out: list[dict[str, Any]] = []
     for s in slos:
         try:
-            rep = slo_report(s, ds, step=step, family=alerts, period=period)  # type: ignore[arg-type]
+            rep = slo_report(  # type: ignore[arg-type]
+                s, ds, step=step, family=alerts, period=period, promql=promql
+            )
         except UnmappedSLIError as err:
             out.append({"slo": s.as_dict(), "error": str(err)})
             if not as_json:

@@ -24,6 +24,7 @@ from pipbench.slo.evaluate import (
     UnmappedSLIError,
     counter_increments,
     event_sli_series,
+    promql_error_ratios,
     sli_series,
 )
 from pipbench.slo.model import SLI, SLO, AlertCondition, Window
@@ -47,6 +48,7 @@ __all__ = [
     "counter_increments",
     "error_budget",
     "event_sli_series",
+    "promql_error_ratios",
     "pyrra_rules",
     "read_slo_specs",
     "rules",

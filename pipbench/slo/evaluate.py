@@ -33,7 +33,7 @@ import polars as pl
 
 from pipbench.errors import PipbenchError
 from pipbench.sli.queries import latency_quantiles
-from pipbench.sli.rates import TimeLike, instant, select_series
+from pipbench.sli.rates import TimeLike, instant, rate, select_series
 from pipbench.sli.selectors import Selector, parse_duration
 from pipbench.slo.model import SLI
 from pipbench.slo.promql import (
@@ -45,7 +45,13 @@ from pipbench.slo.promql import (
     map_ratio,
 )
 
-__all__ = ["UnmappedSLIError", "counter_increments", "event_sli_series", "sli_series"]
+__all__ = [
+    "UnmappedSLIError",
+    "counter_increments",
+    "event_sli_series",
+    "promql_error_ratios",
+    "sli_series",
+]
 
 _OPS = {"lt": operator.lt, "lte": operator.le, "gt": operator.gt, "gte": operator.ge}
 
@@ -188,29 +194,76 @@ def sli_series(
     return _threshold_series(sli, samples, step, start, end)
 
 
-def _ratio_series(sli: SLI, samples, step, start, end) -> pl.DataFrame:
-    good_sel = bad_sel = total_sel = None
+def promql_error_ratios(
+    sli: SLI,
+    samples: pl.LazyFrame | pl.DataFrame,
+    windows_s: list[float],
+    *,
+    step: str | float | dt.timedelta = "1m",
+    start: TimeLike = None,
+    end: TimeLike = None,
+) -> pl.DataFrame:
+    """Error ratios as Prometheus rules compute them, for each window:
+    ``sum(rate(bad[w])) / sum(rate(total[w]))`` (or ``1 − good/total``), evaluated every
+    ``step`` with :func:`pipbench.sli.rate`'s extrapolation.
+
+    Returns ``timestamp, ratio_<seconds>…`` (NaN where the total rate is 0, null where
+    Prometheus has no sample), ready for :func:`pipbench.slo.backtest`'s ``ratios``.
+    Only ratio SLIs over counters.
+    """
+    if sli.kind != "ratio" or sli.source != "prometheus":
+        msg = "PromQL error ratios need a ratio SLI over Prometheus counters"
+        raise UnmappedSLIError(msg)
+    good_sel, bad_sel, total_sel = _ratio_selectors(sli)
+    part_sel = good_sel or bad_sel
+    assert part_sel is not None
+    out: pl.DataFrame | None = None
+    for w in windows_s:
+        tot = rate(
+            samples, total_sel.metric, w, where=total_sel.matchers, step=step, start=start, end=end
+        )
+        part = rate(
+            samples, part_sel.metric, w, where=part_sel.matchers, step=step, start=start, end=end
+        )
+        tot = tot.group_by("timestamp").agg(total=pl.col("value").sum())
+        part = part.group_by("timestamp").agg(part=pl.col("value").sum())
+        j = tot.join(part, on="timestamp", how="left").with_columns(pl.col("part").fill_null(0.0))
+        ratio = pl.col("part") / pl.col("total")
+        if good_sel is not None:
+            ratio = 1 - ratio
+        col = j.select("timestamp", ratio.alias(f"ratio_{w:g}"))
+        out = col if out is None else out.join(col, on="timestamp", how="full", coalesce=True)
+    assert out is not None
+    return out.sort("timestamp")
+
+
+def _ratio_selectors(sli: SLI) -> tuple[Selector | None, Selector | None, Selector]:
+    """(good, bad, total) selectors of a counter ratio SLI."""
+    good_sel = bad_sel = None
     if sli.total is None:
         query = sli.bad or sli.good or ""
         r = map_ratio(query)
         if isinstance(r, Unmapped):
             msg = f"cannot map the SLI's ratio query {query!r} onto dataset series: {r.reason}"
             raise UnmappedSLIError(msg)
-        total_sel = r.denominator.selector
-        is_good = (sli.bad is None) != r.complement
-        if is_good:
+        if (sli.bad is None) != r.complement:
             good_sel = r.numerator.selector
         else:
             bad_sel = r.numerator.selector
+        return good_sel, bad_sel, r.denominator.selector
+    total_sel = _counter(map_counter(sli.total), "total")
+    if sli.bad:
+        bad_sel = _counter(map_counter(sli.bad), "bad")
+    elif sli.good:
+        good_sel = _counter(map_counter(sli.good), "good")
     else:
-        total_sel = _counter(map_counter(sli.total), "total")
-        if sli.bad:
-            bad_sel = _counter(map_counter(sli.bad), "bad")
-        elif sli.good:
-            good_sel = _counter(map_counter(sli.good), "good")
-        else:
-            msg = "a ratio SLI needs a good or a bad query"
-            raise UnmappedSLIError(msg)
+        msg = "a ratio SLI needs a good or a bad query"
+        raise UnmappedSLIError(msg)
+    return good_sel, bad_sel, total_sel
+
+
+def _ratio_series(sli: SLI, samples, step, start, end) -> pl.DataFrame:
+    good_sel, bad_sel, total_sel = _ratio_selectors(sli)
     kw = {"step": step, "start": start, "end": end}
     total = counter_increments(samples, total_sel, **kw).rename({"value": "total"})
     part_sel = good_sel or bad_sel

@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -25,7 +26,7 @@ from pipbench.dataset import Dataset
 from pipbench.sli.selectors import parse_duration
 from pipbench.slo.budget import Budget, Period, compliance, error_budget, timeslices
 from pipbench.slo.burnrate import Backtest, Family, backtest, burn_rates, rules
-from pipbench.slo.evaluate import sli_series
+from pipbench.slo.evaluate import promql_error_ratios, sli_series
 from pipbench.slo.model import SLO
 
 __all__ = ["SLOReport", "slo_report"]
@@ -103,6 +104,7 @@ def slo_report(
     family: Family | None = None,
     incidents: pl.DataFrame | None = None,
     period: Period | None = None,
+    promql: bool = False,
 ) -> SLOReport:
     """Evaluate ``slo`` on a dataset (or a samples frame).
 
@@ -111,6 +113,10 @@ def slo_report(
     per calendar ``period`` (default: the SLO's calendar unit, else month); the
     backtest replays the whole series, matching incidents from the dataset's
     annotations of kind ``incident`` unless ``incidents`` is given.
+
+    Burn rates and alerts use exact event counts per window by default; with
+    ``promql=True`` they use the error ratios a Prometheus rule would compute
+    (``sum(rate(bad[w])) / sum(rate(total[w]))``, with extrapolation) at every step.
     """
     samples = data.samples() if isinstance(data, Dataset) else data
     if incidents is None and isinstance(data, Dataset):
@@ -153,15 +159,26 @@ def slo_report(
     rule_set = rules(slo, family)
     windows = sorted({w for r in rule_set for w in (r.long_window_s, r.short_window_s)})
     burn: dict[str, float] = {}
-    if series.height:
+    notes = []
+    ratios = None
+    if promql:
+        ratios = promql_error_ratios(slo.sli, samples, windows, step=step)
+        notes.append("burn rates and alerts from PromQL rate() error ratios")
+        if ratios.height:
+            last = ratios.row(-1, named=True)
+            burn = {_label(w): _div(last[f"ratio_{w:g}"], 1 - slo.target) for w in windows}
+    elif series.height:
         br = burn_rates(series, slo.target, windows).row(-1, named=True)
         burn = {_label(w): br[f"burn_{w:g}"] for w in windows}
-    bt = backtest(series, slo.target, rule_set, incidents=incidents)
-    notes = []
+    bt = backtest(series, slo.target, rule_set, incidents=incidents, ratios=ratios)
     if float(series["total"].sum() if series.height else 0.0) == 0:
         queries = "; ".join(f"{k}: {' '.join(v.split())}" for k, v in slo.sli.queries().items())
         notes.append(f"no events: no samples matched the SLI's series ({queries})")
     return SLOReport(slo, budget, burn, comp, bt, series, tuple(notes))
+
+
+def _div(a: float | None, b: float) -> float:
+    return math.nan if a is None else a / b
 
 
 def _label(seconds: float) -> str:
