@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import typer
 
 from pipbench.dataset import open_dataset
 from pipbench.errors import ConfigError
 from pipbench.slo import UnmappedSLIError, read_slo_specs, slo_report
+from pipbench.slo.budget import Period
+from pipbench.slo.burnrate import Family
 
 __all__ = ["register"]
 
@@ -83,8 +85,13 @@ def report_cmd(
     out: list[dict[str, Any]] = []
     for s in slos:
         try:
-            rep = slo_report(  # type: ignore[arg-type]
-                s, ds, step=step, family=alerts, period=period, promql=promql
+            rep = slo_report(
+                s,
+                ds,
+                step=step,
+                family=cast("Family | None", alerts),
+                period=cast("Period | None", period),
+                promql=promql,
             )
         except UnmappedSLIError as err:
             out.append({"slo": s.as_dict(), "error": str(err)})
