@@ -355,13 +355,7 @@ def evaluate_range(
     pad_start = None if lo is None else lo - dt.timedelta(microseconds=range_us)
     df = select_series(samples, metric, where, start=pad_start, end=end)
     labels = [c for c in df.columns if c not in ("timestamp", "value", "_sid")]
-    t_us = df["timestamp"].dt.epoch("us").to_numpy().astype(np.int64)
-    v = df["value"].to_numpy().astype(np.float64)
-    sid = df["_sid"].to_numpy()
-    S = int(sid.max()) + 1 if sid.size else 0
-    offsets = np.searchsorted(sid, np.arange(S + 1))
-    grid = _eval_grid(t_us, step, start, end)
-    vals, ok = _windows(t_us, v, offsets, grid, range_us, func)
+    grid, offsets, vals, ok = evaluate_selected(df, func, range_us, step=step, start=start, end=end)
     si, ti = np.nonzero(ok)
     out = pl.DataFrame(
         {
@@ -372,6 +366,30 @@ def evaluate_range(
     if labels:  # the labels of each result row's series (its first sample's row)
         out = df[offsets[si].tolist()].select(labels).hstack(out)
     return out.select("timestamp", *labels, "value").cast({"timestamp": TIMESTAMP})
+
+
+def evaluate_selected(
+    df: pl.DataFrame,
+    func: Literal["rate", "increase", "delta", "irate", "idelta", "last"],
+    range_us: int,
+    *,
+    step: str | float | dt.timedelta | None = None,
+    start: TimeLike = None,
+    end: TimeLike = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The array core of :func:`evaluate_range` on a :func:`select_series` frame.
+
+    Returns ``(grid_us, offsets, values, has_value)`` with ``values``/``has_value`` of
+    shape (series, evaluation times); lets callers reuse one selection for many windows.
+    """
+    t_us = df["timestamp"].dt.epoch("us").to_numpy().astype(np.int64)
+    v = df["value"].to_numpy().astype(np.float64)
+    sid = df["_sid"].to_numpy()
+    S = int(sid.max()) + 1 if sid.size else 0
+    offsets = np.searchsorted(sid, np.arange(S + 1))
+    grid = _eval_grid(t_us, step, start, end)
+    vals, ok = _windows(t_us, v, offsets, grid, range_us, func)
+    return grid, offsets, vals, ok
 
 
 _PARAMS = """

@@ -31,9 +31,9 @@ import operator
 import numpy as np
 import polars as pl
 
-from pipbench.errors import PipbenchError
+from pipbench.errors import ConfigError, PipbenchError
 from pipbench.sli.queries import latency_quantiles
-from pipbench.sli.rates import TimeLike, instant, rate, select_series
+from pipbench.sli.rates import TimeLike, _to_utc, evaluate_selected, instant, select_series
 from pipbench.sli.selectors import Selector, parse_duration
 from pipbench.slo.model import SLI
 from pipbench.slo.promql import (
@@ -199,7 +199,7 @@ def promql_error_ratios(
     samples: pl.LazyFrame | pl.DataFrame,
     windows_s: list[float],
     *,
-    step: str | float | dt.timedelta = "1m",
+    step: str | float | dt.timedelta | None = "1m",
     start: TimeLike = None,
     end: TimeLike = None,
 ) -> pl.DataFrame:
@@ -214,27 +214,39 @@ def promql_error_ratios(
     if sli.kind != "ratio" or sli.source != "prometheus":
         msg = "PromQL error ratios need a ratio SLI over Prometheus counters"
         raise UnmappedSLIError(msg)
+    if step is None:
+        msg = "promql_error_ratios needs a step (e.g. '1m'), as a rule's evaluation interval"
+        raise ConfigError(msg)
     good_sel, bad_sel, total_sel = _ratio_selectors(sli)
     part_sel = good_sel or bad_sel
     assert part_sel is not None
-    out: pl.DataFrame | None = None
+    # select each counter's series once (padded by the longest window), then evaluate
+    # rate() for every window on one evaluation grid
+    lo = _to_utc(start, "start")
+    pad = None if lo is None else lo - dt.timedelta(seconds=max(windows_s))
+    tot_df = select_series(samples, total_sel.metric, total_sel.matchers, start=pad, end=end)
+    part_df = select_series(samples, part_sel.metric, part_sel.matchers, start=pad, end=end)
+    if lo is None and step is not None and tot_df.height:
+        step_us = round(parse_duration(step, name="step") * 1e6)
+        first_us = int(tot_df["timestamp"].dt.epoch("us").min())  # type: ignore[arg-type]
+        lo = dt.datetime.fromtimestamp(-(-first_us // step_us) * step_us / 1e6, dt.UTC)
+        if end is None:
+            end = tot_df["timestamp"].max()  # type: ignore[assignment]
+    cols: dict[str, np.ndarray] = {}
+    grid = np.empty(0, dtype=np.int64)
     for w in windows_s:
-        tot = rate(
-            samples, total_sel.metric, w, where=total_sel.matchers, step=step, start=start, end=end
-        )
-        part = rate(
-            samples, part_sel.metric, w, where=part_sel.matchers, step=step, start=start, end=end
-        )
-        tot = tot.group_by("timestamp").agg(total=pl.col("value").sum())
-        part = part.group_by("timestamp").agg(part=pl.col("value").sum())
-        j = tot.join(part, on="timestamp", how="left").with_columns(pl.col("part").fill_null(0.0))
-        ratio = pl.col("part") / pl.col("total")
+        w_us = round(w * 1e6)
+        grid, _, tv, tok = evaluate_selected(tot_df, "rate", w_us, step=step, start=lo, end=end)
+        _, _, pv, pok = evaluate_selected(part_df, "rate", w_us, step=step, start=lo, end=end)
+        total = np.where(tok, tv, 0.0).sum(axis=0)
+        part = np.where(pok, pv, 0.0).sum(axis=0) if pv.shape[0] else np.zeros(grid.size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = part / total
         if good_sel is not None:
             ratio = 1 - ratio
-        col = j.select("timestamp", ratio.alias(f"ratio_{w:g}"))
-        out = col if out is None else out.join(col, on="timestamp", how="full", coalesce=True)
-    assert out is not None
-    return out.sort("timestamp")
+        cols[f"ratio_{w:g}"] = np.where(tok.any(axis=0), ratio, np.nan)
+    out = pl.DataFrame({"timestamp": pl.Series(grid, dtype=pl.Int64), **cols})
+    return out.with_columns(pl.col("timestamp").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
 
 
 def _ratio_selectors(sli: SLI) -> tuple[Selector | None, Selector | None, Selector]:
