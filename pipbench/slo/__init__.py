@@ -1,5 +1,16 @@
 """SLOs: the model, spec readers, error budgets, burn rates and alert backtests.
 
+- :mod:`~pipbench.slo.model`: ``SLO``, ``SLI``, ``Window``, ``AlertCondition``.
+- :mod:`~pipbench.slo.specs`: ``read_slo_specs`` for OpenSLO v1/v1alpha, Sloth
+  ``prometheus/v1`` and its CRD, Pyrra ``ServiceLevelObjective``.
+- :mod:`~pipbench.slo.promql`: the common PromQL forms mapped onto dataset series.
+- :mod:`~pipbench.slo.evaluate`: an SLI as good/total events per step (counters, latency
+  thresholds, gauges, or the events table); PromQL-exact error ratios.
+- :mod:`~pipbench.slo.budget`: remaining/consumed budget, rolling series, calendar
+  compliance, timeslice budgeting.
+- :mod:`~pipbench.slo.burnrate`: Workbook/Sloth/Pyrra multiwindow rules and backtests.
+- :mod:`~pipbench.slo.report`: all of it for one SLO on one dataset.
+
 Examples
 --------
 >>> from pipbench.slo import workbook_rules
