@@ -115,7 +115,7 @@ def _outcome(p: Path) -> str:
 
 
 @settings(
-    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
 def test_mutated_real_specs_fail_cleanly(tmp_path: Path, data: st.DataObject) -> None:
@@ -208,7 +208,7 @@ TREES = st.recursive(
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     doc=st.dictionaries(st.sampled_from(KEYS), TREES, min_size=1, max_size=6),
