@@ -177,7 +177,7 @@ def histograms(draw: st.DrawFn) -> tuple[list[float], list[float]]:
         st.lists(
             st.one_of(
                 st.floats(0, 1e6, allow_nan=False),
-                st.sampled_from([0.0, 1.0, 1e12, 1e12 + 0.5]),
+                st.sampled_from([0.0, 1.0, 1e12, 1e12 + 0.5, -1.0, math.inf, -math.inf, 5e-324]),
             ),
             min_size=k,
             max_size=k,

@@ -275,6 +275,7 @@ def _kernel(
             c = np.take_along_axis(counts, order, axis=1)
     valid = ~np.isnan(le2)
     m = valid.sum(axis=1)
+    nan_count = (np.isnan(c) & valid).any(axis=1)  # on the input, before merging
     # coalesce equal upper bounds: sequential sums along each run, keep the run's last
     dup = np.zeros((n, k), dtype=bool)
     if k > 1:
@@ -296,7 +297,6 @@ def _kernel(
         m = valid.sum(axis=1)
     has = m > 0
     last_idx = np.maximum(m - 1, 0)
-    nan_count = (np.isnan(c) & valid).any(axis=1)
     no_inf = le2[rows, last_idx] != np.inf
     reason[~has] = _NO_BUCKETS
     reason[has & nan_count] = _NAN_COUNT
@@ -329,7 +329,8 @@ def _kernel(
     obs = c[rows, last_idx]
     reason[pending & (obs == 0)] = _EMPTY
     ok = reason == _OK
-    rank = q * obs
+    with np.errstate(invalid="ignore", over="ignore"):
+        rank = q * obs  # 0 · inf is NaN, as in Go
     uniform = bool((m == m[0]).all())
     with np.errstate(invalid="ignore"):
         if uniform:
@@ -351,9 +352,9 @@ def _kernel(
     start = np.where(has_prev, le_prev, 0.0)
     c_b = c[rows, bi]
     c_prev = c[rows, bm1]
-    cnt = np.where(has_prev, c_b - c_prev, c_b)
-    rk = np.where(has_prev, rank - c_prev, rank)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        cnt = np.where(has_prev, c_b - c_prev, c_b)
+        rk = np.where(has_prev, rank - c_prev, rank)
         interp = start + (le_b - start) * (rk / cnt)
     val = np.where(in_inf, le_m2, np.where(first_nonpos, le_b, interp))
     out = np.where(ok, val, np.nan)
@@ -379,6 +380,8 @@ def _kernel_shared(
     les = le[order]
     identity = order.size == le.size and bool((order == np.arange(le.size)).all())
     c = counts if identity else counts[:, order]  # never written in place below
+    # NaN counts are judged on the input, before merging (as the one-histogram version)
+    raw_nan = np.isnan(c).any(axis=1) if not bool(np.isfinite(c).all()) else None
     new_run = np.ones(les.size, dtype=bool)
     new_run[1:] = les[1:] != les[:-1]
     if not new_run.all():  # coalesce equal bounds with sequential sums, as Go does
@@ -394,7 +397,7 @@ def _kernel_shared(
         les = les[starts]
     m = les.size
     finite = bool(np.isfinite(c).all())
-    nan_count = np.zeros(n, dtype=bool) if finite else np.isnan(c).any(axis=1)
+    nan_count = np.zeros(n, dtype=bool) if raw_nan is None else raw_nan
     reason[nan_count] = _NAN_COUNT
     if les[-1] != np.inf:
         reason[~nan_count] = _NO_INF
@@ -424,7 +427,8 @@ def _kernel_shared(
     ok = reason == _OK
     if m < 2:
         return out, reason, forced & ok, fixed & ok
-    rank = q * obs
+    with np.errstate(invalid="ignore", over="ignore"):
+        rank = q * obs  # 0 · inf is NaN, as in Go
     with np.errstate(invalid="ignore"):
         ge = c[:, : m - 1] >= rank[:, None]
     b = np.where(ge.any(axis=1), ge.argmax(axis=1), m - 1)
@@ -435,9 +439,9 @@ def _kernel_shared(
     start = np.where(has_prev, les[bm1], 0.0)
     c_b = c[rows, b]
     c_prev = c[rows, bm1]
-    cnt = np.where(has_prev, c_b - c_prev, c_b)
-    rk = np.where(has_prev, rank - c_prev, rank)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        cnt = np.where(has_prev, c_b - c_prev, c_b)
+        rk = np.where(has_prev, rank - c_prev, rank)
         interp = start + (le_b - start) * (rk / cnt)
     val = np.where(b == m - 1, les[m - 2], np.where((b == 0) & (le_b <= 0), le_b, interp))
     out = np.where(ok, val, np.nan)
