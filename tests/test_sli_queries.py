@@ -11,8 +11,15 @@ import math
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pipbench.sli import error_ratio, histogram_quantile_frame, latency_quantiles
+from pipbench.sli import (
+    error_ratio,
+    histogram_quantile,
+    histogram_quantile_frame,
+    latency_quantiles,
+)
 from tests.promload import at, load
 
 REQ = load("""
@@ -90,3 +97,45 @@ load 1m
     assert dict(zip(by["endpoint"], by["value"], strict=True)) == pytest.approx(
         {"/a": 0.02, "/b": 0.0}
     )
+
+
+def test_by_a_label_no_series_has() -> None:
+    """Prometheus: grouping by an absent label keeps one group with that label empty."""
+    out = latency_quantiles(
+        REQ,
+        "request_duration_seconds",
+        q=0.3,
+        by=["region"],
+        window="10m",
+        start=at(50),
+        end=at(50),
+    )
+    assert out.columns == ["timestamp", "region", "value"]
+    assert out["region"].to_list() == [None]
+    assert out["value"].to_list() == pytest.approx([0.075])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    q=st.floats(0, 1),
+    data=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]),
+            st.sampled_from(["0.1", "1e-1", "0.5", "1", "+Inf", "+inf", "bad"]),
+            st.floats(0, 100),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_frame_path_agrees_with_one_histogram(q: float, data: list) -> None:
+    """Property: the long-frame path equals the one-histogram function group by group
+    (label spellings of one bound, bad labels and missing +Inf included)."""
+    f = pl.DataFrame(
+        data, schema={"job": pl.String, "le": pl.String, "value": pl.Float64}, orient="row"
+    )
+    out = histogram_quantile_frame(q, f)
+    for job, value in zip(out["job"], out["value"], strict=True):
+        g = f.filter(pl.col("job") == job)
+        ref = histogram_quantile(q, g["le"].to_list(), g["value"].to_list())
+        assert (math.isnan(ref) and math.isnan(value)) or ref == value

@@ -180,6 +180,23 @@ def test_cli_report_json_and_text(dataset: Path, capsys: pytest.CaptureFixture[s
     text = capsys.readouterr().out
     assert "SLO myservice-requests-availability: target 99.9000%" in text
     assert "page-quick" in text
+    assert (
+        main(
+            [
+                "slo",
+                "report",
+                str(DATA / "sloth.yaml"),
+                "-d",
+                str(dataset),
+                "--json",
+                "--period",
+                "week",
+            ]
+        )
+        == 0
+    )
+    weekly = json.loads(capsys.readouterr().out)[0]["compliance"]
+    assert weekly[0]["period_start"].startswith("2026-02-23")  # 2026-03-01 is a Sunday
 
 
 def test_cli_report_bad_arguments(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -192,3 +209,63 @@ def test_cli_report_bad_arguments(dataset: Path, capsys: pytest.CaptureFixture[s
     assert (
         main(["slo", "report", str(DATA / "sloth.yaml"), "-d", str(dataset), "--name", "zz"]) == 2
     )
+
+
+def test_events_sli_for_simulated_data(tmp_path: Path) -> None:
+    """Simulated traffic lands in `events`: an SLI with source="events" counts good = ok and
+    fast enough. Hand: 600 events over 10 minutes, every 10th slow (0.5 s > 0.3 s) and
+    every 50th failed (all of them also slow) → bad = 60 + 12 − 12 = 60."""
+    n = 600
+    ts = [T0 + dt.timedelta(seconds=i) for i in range(n)]
+    ev = pl.DataFrame(
+        {
+            "timestamp": ts,
+            "duration_s": [0.5 if i % 10 == 0 else 0.1 for i in range(n)],
+            "name": "GET /",
+            "ok": [i % 50 != 0 for i in range(n)],
+        }
+    )
+    ds = open_dataset(tmp_path / "sim")
+    ds.write({"events": ev}, key="sim", source="sim")
+    from pipbench.slo import SLO, Window
+
+    slo = SLO("sim-latency", 0.9, Window(3600), SLI("ratio", source="events", threshold=0.3))
+    rep = slo_report(slo, ds)
+    assert rep.budget.total == n
+    assert rep.budget.bad == 60
+    assert rep.budget.consumed == pytest.approx(60 / (0.1 * 600))
+
+
+def test_increments_land_in_left_open_steps() -> None:
+    """A sample exactly at 00:01 closes the step (00:00, 00:01]; the next one opens the next.
+    Hand: counter 0 @00:00, 5 @00:01, 7 @00:01:30, 9 @00:02 → steps 00:01 → 5, 00:02 → 4."""
+    from pipbench.sli.selectors import Selector
+    from pipbench.slo import counter_increments
+
+    ts = [
+        T0,
+        T0 + dt.timedelta(minutes=1),
+        T0 + dt.timedelta(seconds=90),
+        T0 + dt.timedelta(minutes=2),
+    ]
+    f = pl.DataFrame({"timestamp": ts, "metric": "c", "value": [0.0, 5, 7, 9]})
+    out = counter_increments(f, Selector("c"), step="1m")
+    assert out.rows() == [(T0 + dt.timedelta(minutes=1), 5.0), (T0 + dt.timedelta(minutes=2), 4.0)]
+
+
+def test_promql_mode_uses_rate_ratios(dataset: Path) -> None:
+    """--promql: ratios are sum(rate(bad[w]))/sum(rate(total[w])) at every step. Hand: for
+    the steady tail, rate() of linear counters is exact, so the 5m ratio at 6 h is
+    0.1 / 10.1 and the burn 0.1 / 10.1 / 0.001; the outage is detected as in count mode."""
+    from pipbench.slo import promql_error_ratios
+
+    slo = read_slo_specs(DATA / "sloth.yaml")[0]
+    ratios = promql_error_ratios(slo.sli, open_dataset(dataset).samples(), [300.0], step="1m")
+    last = ratios.row(-1, named=True)
+    assert last["timestamp"] == T0 + dt.timedelta(hours=HOURS)
+    assert last["ratio_300"] == pytest.approx(0.1 / 10.1, rel=1e-12)
+    rep = slo_report(slo, open_dataset(dataset), promql=True)
+    assert rep.burn["5m"] == pytest.approx(0.1 / 10.1 / 0.001, rel=1e-9)
+    summary = {s["name"]: s for s in rep.backtest.summary()}
+    assert summary["page-quick"]["detected"] == 1
+    assert summary["page-quick"]["mean_detection_s"] == 60

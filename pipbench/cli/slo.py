@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import typer
 
 from pipbench.dataset import open_dataset
 from pipbench.errors import ConfigError
 from pipbench.slo import UnmappedSLIError, read_slo_specs, slo_report
+from pipbench.slo.budget import Period
+from pipbench.slo.burnrate import Family
 
 __all__ = ["register"]
 
@@ -60,9 +62,18 @@ def report_cmd(
         None, "--alerts", help="Alert family: workbook, sloth or pyrra (default: the spec's)."
     ),
     name: str | None = typer.Option(None, "--name", help="Only the SLO with this name."),
+    period: str | None = typer.Option(
+        None, "--period", help="Compliance periods: day, week, month, quarter or year."
+    ),
+    promql: bool = typer.Option(
+        False, "--promql", help="Alerts from PromQL rate() error ratios (as the live rules)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Error budget, burn rates, compliance and a backtest of the burn-rate alerts."""
+    if period not in (None, "day", "week", "month", "quarter", "year"):
+        msg = f"--period {period!r} is not one of day, week, month, quarter, year"
+        raise ConfigError(msg)
     if alerts not in (None, "workbook", "sloth", "pyrra"):
         msg = f"--alerts {alerts!r} is not one of workbook, sloth, pyrra"
         raise ConfigError(msg)
@@ -74,7 +85,14 @@ def report_cmd(
     out: list[dict[str, Any]] = []
     for s in slos:
         try:
-            rep = slo_report(s, ds, step=step, family=alerts)  # type: ignore[arg-type]
+            rep = slo_report(
+                s,
+                ds,
+                step=step,
+                family=cast("Family | None", alerts),
+                period=cast("Period | None", period),
+                promql=promql,
+            )
         except UnmappedSLIError as err:
             out.append({"slo": s.as_dict(), "error": str(err)})
             if not as_json:

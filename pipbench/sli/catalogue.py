@@ -40,6 +40,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -115,6 +116,17 @@ def _hist_quantile(samples: pl.LazyFrame, base: str, q: float, where: Where = No
     return None if math.isnan(v[0]) else float(v[0])
 
 
+def _f(x: object) -> float:
+    return float(x) if isinstance(x, int | float) else math.nan
+
+
+def _span_s(ts: pl.Series) -> float:
+    lo, hi = ts.min(), ts.max()
+    if isinstance(lo, dt.datetime) and isinstance(hi, dt.datetime):
+        return (hi - lo).total_seconds()
+    return 0.0
+
+
 def _row(
     name: str, value: float | None, unit: str, source: str, detail: str = ""
 ) -> dict[str, Any]:
@@ -174,7 +186,7 @@ def metric_catalogue(
         name = f"latency_p{q * 100:g}"
         if have_events:
             rows.append(
-                _row(name, float(ev["duration_s"].quantile(q, "linear")), "s", "events", "exact")
+                _row(name, _f(ev["duration_s"].quantile(q, "linear")), "s", "events", "exact")
             )
         else:
             v = _hist_quantile(s, n.latency_histogram, q)
@@ -186,9 +198,9 @@ def metric_catalogue(
     # errors, availability, throughput
     requests = errors = None
     if ev.height and "ok" in ev.columns and ev["ok"].null_count() < ev.height:
-        known = ev.filter(pl.col("ok").is_not_null())
-        errors, requests = float((~known["ok"]).sum()), float(known.height)
-        ev_span = (ev["timestamp"].max() - ev["timestamp"].min()).total_seconds()  # type: ignore[operator]
+        known_ev = ev.filter(pl.col("ok").is_not_null())
+        errors, requests = float((~known_ev["ok"]).sum()), float(known_ev.height)
+        ev_span = _span_s(ev["timestamp"])
         src, thr = "events", (ev.height / ev_span if ev_span > 0 else None)
     else:
         tot = total_increase(s, n.requests_counter)
@@ -198,7 +210,7 @@ def metric_catalogue(
             src, thr = "samples", (requests / span_s if span_s > 0 else None)
         else:
             src, thr = "", None
-    err = errors / requests if requests else None
+    err = errors / requests if requests and errors is not None else None
     need = f"needs events with ok, or {n.requests_counter}"
     rows.append(_row("error_rate", err, "ratio", src, "" if err is not None else need))
     rows.append(
@@ -255,7 +267,7 @@ def metric_catalogue(
             mask = mask | (ev["cold_start"].fill_null("").str.to_lowercase() == "true")
         ce = ev.filter(mask)
         if ce.height:
-            cold = (float(ce["duration_s"].quantile(0.9, "linear")), "events")
+            cold = (_f(ce["duration_s"].quantile(0.9, "linear")), "events")
     if cold is None:
         v = _hist_quantile(s, n.cold_start_histogram, 0.9)
         cold = (v, "samples") if v is not None else None
@@ -282,7 +294,7 @@ def metric_catalogue(
     db = _hist_quantile(s, n.db_histogram, 0.99)
     if db is None and have_events:
         de = ev.filter(ev["name"].fill_null("").str.to_lowercase().str.starts_with("db"))
-        db = float(de["duration_s"].quantile(0.99, "linear")) if de.height else None
+        db = _f(de["duration_s"].quantile(0.99, "linear")) if de.height else None
         db_src = "events"
     else:
         db_src = "samples"
@@ -301,9 +313,9 @@ def metric_catalogue(
         text = (dep[col] if col else dep["text"]).fill_null("").str.to_lowercase()
         ok = text.str.contains("success|succeeded|completed|\\bok\\b")
         bad = text.str.contains("fail|rollback|rolled back|abort")
-        known = int((ok | bad).sum())
-        if known:
-            outcome = float((ok & ~bad).sum()) / known
+        n_known = int((ok | bad).sum())
+        if n_known:
+            outcome = float((ok & ~bad).sum()) / n_known
     rows.append(
         _row("deployment_success_rate", outcome, "ratio", "annotations")
         if outcome is not None
@@ -355,7 +367,7 @@ def _incident_times(ann: pl.DataFrame) -> list[dict[str, Any]]:
         ]
     ends = inc.filter(pl.col("end").is_not_null())
     mttm = (
-        float((ends["end"] - ends["timestamp"]).dt.total_microseconds().mean()) / 1e6
+        _f((ends["end"] - ends["timestamp"]).dt.total_microseconds().mean()) / 1e6
         if ends.height
         else None
     )  # type: ignore[arg-type]

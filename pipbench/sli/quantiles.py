@@ -106,7 +106,7 @@ def _almost_equal(a: float, b: float, eps: float) -> bool:
     abs_sum = abs(a) + abs(b)
     diff = abs(a - b)
     if a == 0 or b == 0 or abs_sum < _MIN_NORMAL:
-        return diff < eps * _MIN_NORMAL
+        return bool(diff < eps * _MIN_NORMAL)
     return diff / min(abs_sum, _MAX_FLOAT) < eps
 
 
@@ -155,16 +155,16 @@ def histogram_quantile_details(
     # ensureMonotonicAndIgnoreSmallDeltas
     forced = fixed = False
     prev = merged[0][1]
-    for b in merged[1:]:
-        curr = b[1]
+    for bucket in merged[1:]:
+        curr = bucket[1]
         if curr == prev:
             continue
         if _almost_equal(prev, curr, SMALL_DELTA_TOLERANCE):
-            b[1] = prev
+            bucket[1] = prev
             fixed = True
             continue
         if curr < prev:
-            b[1] = prev
+            bucket[1] = prev
             forced = True
             continue
         prev = curr
@@ -265,11 +265,17 @@ def _kernel(
         le2 = np.broadcast_to(le[order], (n, k))
         c = counts[:, order]
     else:
-        order = np.argsort(le, axis=1, kind="stable")
-        le2 = np.take_along_axis(le, order, axis=1)
-        c = np.take_along_axis(counts, order, axis=1)
+        with np.errstate(invalid="ignore"):
+            ordered = bool(((le[:, 1:] >= le[:, :-1]) | np.isnan(le[:, 1:])).all())
+        if ordered:  # already ascending with NaN padding last (the frame path sorts)
+            le2, c = le, counts
+        else:
+            order = np.argsort(le, axis=1, kind="stable")
+            le2 = np.take_along_axis(le, order, axis=1)
+            c = np.take_along_axis(counts, order, axis=1)
     valid = ~np.isnan(le2)
     m = valid.sum(axis=1)
+    nan_count = (np.isnan(c) & valid).any(axis=1)  # on the input, before merging
     # coalesce equal upper bounds: sequential sums along each run, keep the run's last
     dup = np.zeros((n, k), dtype=bool)
     if k > 1:
@@ -289,16 +295,164 @@ def _kernel(
         c = np.take_along_axis(c, pos, axis=1)
         valid = ~np.isnan(le2)
         m = valid.sum(axis=1)
-    else:
-        c = c.copy() if c is counts else c
     has = m > 0
     last_idx = np.maximum(m - 1, 0)
-    nan_count = (np.isnan(c) & valid).any(axis=1)
     no_inf = le2[rows, last_idx] != np.inf
     reason[~has] = _NO_BUCKETS
     reason[has & nan_count] = _NAN_COUNT
     reason[has & ~nan_count & no_inf] = _NO_INF
-    # ensureMonotonicAndIgnoreSmallDeltas, column by column across all rows
+    # ensureMonotonicAndIgnoreSmallDeltas. A cheap superset test finds the rows where some
+    # adjacent pair dips or is within the tolerance; only those run the exact loop (when
+    # no pair needs a fix, ``prev`` always equals the previous count, so this is exact).
+    if k > 1:
+        a, bb = c[:, :-1], c[:, 1:]
+        with np.errstate(invalid="ignore", over="ignore"):
+            d = bb - a
+            if bool(np.isfinite(c).all()) and c.min() >= 0:
+                cand = (d < (a + bb + _MIN_NORMAL) * SMALL_DELTA_TOLERANCE) & (d != 0)
+            else:
+                tol = SMALL_DELTA_TOLERANCE * (np.abs(a) + np.abs(bb) + _MIN_NORMAL)
+                cand = (d < 0) | ((d != 0) & ((np.abs(d) < tol) | ~np.isfinite(d)))
+        cand &= valid[:, 1:]
+        todo = np.flatnonzero(cand.any(axis=1))
+        if todo.size:
+            if c is counts:
+                c = c.copy()
+            sub = c[todo]
+            fx, fc = _repair(sub, m[todo])
+            c[todo] = sub
+            fixed[todo] = fx
+            forced[todo] = fc
+    pending = reason == _OK
+    reason[pending & (m < 2)] = _FEW
+    pending = reason == _OK
+    obs = c[rows, last_idx]
+    reason[pending & (obs == 0)] = _EMPTY
+    ok = reason == _OK
+    with np.errstate(invalid="ignore", over="ignore"):
+        rank = q * obs  # 0 · inf is NaN, as in Go
+    uniform = bool((m == m[0]).all())
+    with np.errstate(invalid="ignore"):
+        if uniform:
+            ge = c[:, : max(int(m[0]) - 1, 0)] >= rank[:, None]
+        else:
+            ge = (c >= rank[:, None]) & (np.arange(k)[None, :] < (m - 1)[:, None])
+    any_ge = ge.any(axis=1) if ge.shape[1] else np.zeros(n, dtype=bool)
+    b = np.where(any_ge, ge.argmax(axis=1) if ge.shape[1] else 0, m - 1)
+    bi = np.clip(b, 0, k - 1)
+    bm1 = np.clip(b - 1, 0, k - 1)
+    if le.ndim == 1 and not dup.any():  # shared bounds: 1-D lookups
+        bounds = le2[0]
+        le_b, le_prev, le_m2 = bounds[bi], bounds[bm1], bounds[np.clip(m - 2, 0, k - 1)]
+    else:
+        le_b, le_prev, le_m2 = le2[rows, bi], le2[rows, bm1], le2[rows, np.clip(m - 2, 0, k - 1)]
+    in_inf = b == m - 1
+    first_nonpos = (b == 0) & (le_b <= 0)
+    has_prev = b > 0
+    start = np.where(has_prev, le_prev, 0.0)
+    c_b = c[rows, bi]
+    c_prev = c[rows, bm1]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        cnt = np.where(has_prev, c_b - c_prev, c_b)
+        rk = np.where(has_prev, rank - c_prev, rank)
+        interp = start + (le_b - start) * (rk / cnt)
+    val = np.where(in_inf, le_m2, np.where(first_nonpos, le_b, interp))
+    out = np.where(ok, val, np.nan)
+    forced &= ok
+    fixed &= ok
+    return out, reason, forced, fixed
+
+
+def _kernel_shared(
+    q: float, le: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_kernel` when every row has the same bounds ``le`` (k,): sort and merge once."""
+    n = counts.shape[0]
+    out = np.full(n, np.nan)
+    reason = np.zeros(n, dtype=np.int8)
+    forced = np.zeros(n, dtype=bool)
+    fixed = np.zeros(n, dtype=bool)
+    order = np.argsort(le, kind="stable")
+    order = order[~np.isnan(le[order])]
+    if order.size == 0:
+        reason[:] = _NO_BUCKETS
+        return out, reason, forced, fixed
+    les = le[order]
+    identity = order.size == le.size and bool((order == np.arange(le.size)).all())
+    c = counts if identity else counts[:, order]  # never written in place below
+    # NaN counts are judged on the input, before merging (as the one-histogram version)
+    raw_nan = np.isnan(c).any(axis=1) if not bool(np.isfinite(c).all()) else None
+    new_run = np.ones(les.size, dtype=bool)
+    new_run[1:] = les[1:] != les[:-1]
+    if not new_run.all():  # coalesce equal bounds with sequential sums, as Go does
+        starts = np.flatnonzero(new_run)
+        ends = np.append(starts[1:], les.size)
+        cols = []
+        for s0, e0 in zip(starts, ends, strict=True):
+            acc = c[:, s0].copy()
+            for j in range(s0 + 1, e0):
+                acc += c[:, j]
+            cols.append(acc)
+        c = np.stack(cols, axis=1)
+        les = les[starts]
+    m = les.size
+    finite = bool(np.isfinite(c).all())
+    nan_count = np.zeros(n, dtype=bool) if raw_nan is None else raw_nan
+    reason[nan_count] = _NAN_COUNT
+    if les[-1] != np.inf:
+        reason[~nan_count] = _NO_INF
+        return out, reason, forced, fixed
+    if m > 1:
+        a, bb = c[:, :-1], c[:, 1:]
+        with np.errstate(invalid="ignore", over="ignore"):
+            d = bb - a
+            if finite and c.min() >= 0:  # the usual case: fewer passes, same superset
+                cand = (d < (a + bb + _MIN_NORMAL) * SMALL_DELTA_TOLERANCE) & (d != 0)
+            else:
+                tol = SMALL_DELTA_TOLERANCE * (np.abs(a) + np.abs(bb) + _MIN_NORMAL)
+                cand = (d < 0) | ((d != 0) & ((np.abs(d) < tol) | ~np.isfinite(d)))
+        todo = np.flatnonzero(cand.any(axis=1))
+        if todo.size:
+            if c is counts:
+                c = c.copy()
+            sub = c[todo]
+            fx, fc = _repair(sub, np.full(todo.size, m))
+            c[todo] = sub
+            fixed[todo] = fx
+            forced[todo] = fc
+    else:
+        reason[reason == _OK] = _FEW
+    obs = c[:, -1]
+    reason[(reason == _OK) & (obs == 0)] = _EMPTY
+    ok = reason == _OK
+    if m < 2:
+        return out, reason, forced & ok, fixed & ok
+    with np.errstate(invalid="ignore", over="ignore"):
+        rank = q * obs  # 0 · inf is NaN, as in Go
+    with np.errstate(invalid="ignore"):
+        ge = c[:, : m - 1] >= rank[:, None]
+    b = np.where(ge.any(axis=1), ge.argmax(axis=1), m - 1)
+    bm1 = np.maximum(b - 1, 0)
+    rows = np.arange(n)
+    le_b = les[b]
+    has_prev = b > 0
+    start = np.where(has_prev, les[bm1], 0.0)
+    c_b = c[rows, b]
+    c_prev = c[rows, bm1]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        cnt = np.where(has_prev, c_b - c_prev, c_b)
+        rk = np.where(has_prev, rank - c_prev, rank)
+        interp = start + (le_b - start) * (rk / cnt)
+    val = np.where(b == m - 1, les[m - 2], np.where((b == 0) & (le_b <= 0), le_b, interp))
+    out = np.where(ok, val, np.nan)
+    return out, reason, forced & ok, fixed & ok
+
+
+def _repair(c: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ensureMonotonicAndIgnoreSmallDeltas on rows of ``c`` in place; returns (fixed, forced)."""
+    n, k = c.shape
+    fixed = np.zeros(n, dtype=bool)
+    forced = np.zeros(n, dtype=bool)
     prev = c[:, 0].copy()
     for j in range(1, k):
         act = j < m
@@ -314,35 +468,36 @@ def _kernel(
         fixed |= act & alm
         forced |= act & dec
         prev = np.where(act & ~eq & ~alm & ~dec, curr, prev)
-    pending = reason == _OK
-    reason[pending & (m < 2)] = _FEW
-    pending = reason == _OK
-    obs = c[rows, last_idx]
-    reason[pending & (obs == 0)] = _EMPTY
-    ok = reason == _OK
-    rank = q * obs
-    cols = np.arange(k)
-    with np.errstate(invalid="ignore"):
-        ge = (c >= rank[:, None]) & (cols[None, :] < (m - 1)[:, None])
-    any_ge = ge.any(axis=1)
-    b = np.where(any_ge, ge.argmax(axis=1), m - 1)
-    in_inf = b == m - 1
-    le_b = le2[rows, np.clip(b, 0, k - 1)]
-    first_nonpos = (b == 0) & (le_b <= 0)
-    bm1 = np.clip(b - 1, 0, k - 1)
-    start = np.where(b > 0, le2[rows, bm1], 0.0)
-    cnt = c[rows, np.clip(b, 0, k - 1)]
-    cnt = np.where(b > 0, cnt - c[rows, bm1], cnt)
-    rk = np.where(b > 0, rank - c[rows, bm1], rank)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        interp = start + (le_b - start) * (rk / cnt)
-    val = np.where(
-        in_inf, le2[rows, np.clip(m - 2, 0, k - 1)], np.where(first_nonpos, le_b, interp)
+    return fixed, forced
+
+
+def _by_layout(q: float, le: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row bounds: run the shared-layout kernel once per distinct layout (a metric has
+    few); many distinct layouts go to the general kernel."""
+    # group rows by a 64-bit hash of their bounds' bits, then verify the grouping exactly
+    bits = np.ascontiguousarray(le).view(np.uint64)
+    mult = np.array(
+        [0x9E3779B97F4A7C15 * (2 * j + 1) % 2**64 for j in range(le.shape[1])], dtype=np.uint64
     )
-    out = np.where(ok, val, np.nan)
-    forced &= ok
-    fixed &= ok
-    return out, reason, forced, fixed
+    with np.errstate(over="ignore"):
+        h = (bits * mult).sum(axis=1, dtype=np.uint64)
+    layouts, first_row, inverse = np.unique(h, return_index=True, return_inverse=True)
+    if layouts.size > max(8, le.shape[0] // 64) or not bool(
+        (bits == bits[first_row][inverse]).all()
+    ):
+        v, r, _, _ = _kernel(q, le, counts)
+        return v, r
+    if layouts.size == 1:
+        v, r, _, _ = _kernel_shared(q, le[0], counts)
+        return v, r
+    values = np.empty(le.shape[0])
+    reasons = np.empty(le.shape[0], dtype=np.int8)
+    for u in range(layouts.size):
+        idx = np.flatnonzero(inverse == u)
+        v, r, _, _ = _kernel_shared(q, le[idx[0]], counts[idx])
+        values[idx] = v
+        reasons[idx] = r
+    return values, reasons
 
 
 def histogram_quantiles(
@@ -395,8 +550,13 @@ def histogram_quantiles(
     reasons = np.empty(n, dtype=np.int8)
     for s in range(0, max(n, 1), chunk_rows):
         e = min(s + chunk_rows, n)
-        blk = bounds if bounds.ndim == 1 else bounds[s:e]
-        v, r, _, _ = _kernel(float(q), blk, c[s:e])
+        if bounds.ndim == 1 and not (math.isnan(q) or q < 0 or q > 1):
+            v, r, _, _ = _kernel_shared(float(q), bounds, c[s:e])
+        elif bounds.ndim == 2 and not (math.isnan(q) or q < 0 or q > 1):
+            v, r = _by_layout(float(q), bounds[s:e], c[s:e])
+        else:
+            blk = bounds if bounds.ndim == 1 else bounds[s:e]
+            v, r, _, _ = _kernel(float(q), blk, c[s:e])
         values[s:e] = v
         reasons[s:e] = r
     return values, reasons

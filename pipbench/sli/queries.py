@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from pipbench.sli.quantiles import REASONS, histogram_quantiles
-from pipbench.sli.rates import TimeLike, Where, rate
+from pipbench.sli.rates import TimeLike, Where, group_ids, rate
 from pipbench.sli.selectors import as_matchers
 
 __all__ = ["error_ratio", "histogram_quantile_frame", "latency_quantiles"]
@@ -71,24 +71,22 @@ def histogram_quantile_frame(
     df = buckets.with_columns(_le=pl.col(le).cast(pl.Float64, strict=False)).filter(
         pl.col("_le").is_not_null()
     )
-    if keys:
-        df = df.with_columns(_hid=(pl.struct(keys).rank("dense") - 1).cast(pl.Int64))
-    else:
-        df = df.with_columns(_hid=pl.lit(0, pl.Int64))
-    df = df.sort("_hid").with_columns(_pos=pl.int_range(pl.len()).over("_hid"))
+    df = df.sort([*keys, "_le"], maintain_order=True, nulls_last=True)
+    df = df.with_columns(_hid=group_ids(keys).cast(pl.Int64))
     if df.height == 0:
         out = df.select(keys).with_columns(value=pl.lit(None, pl.Float64))
         return out.with_columns(reason=pl.lit("", pl.String)) if reasons else out
     hid = df["_hid"].to_numpy()
-    pos = df["_pos"].to_numpy()
     n = int(hid.max()) + 1
+    first = np.searchsorted(hid, np.arange(n))
+    pos = np.arange(hid.size) - first[hid]
     k = int(pos.max()) + 1
     le2 = np.full((n, k), np.nan)
     c2 = np.zeros((n, k))
     le2[hid, pos] = df["_le"].to_numpy()
     c2[hid, pos] = df[value].to_numpy()
     vals, rs = histogram_quantiles(q, le2, c2)
-    out = df.select("_hid", *keys).unique("_hid").sort("_hid").drop("_hid")
+    out = df[first.tolist()].select(keys)
     out = out.with_columns(value=pl.Series(vals, dtype=pl.Float64))
     if reasons:
         out = out.with_columns(reason=pl.Series(np.asarray(REASONS, dtype=object)[rs].tolist()))
@@ -134,7 +132,7 @@ def latency_quantiles(
     """
     name = metric if metric.endswith("_bucket") else metric + "_bucket"
     r = rate(samples, name, window, where=where, step=step, start=start, end=end)
-    by = [b for b in by if b in r.columns]
+    by = list(by)
     missing = [b for b in by if b not in r.columns]
     for b in missing:  # a label no series has is "" everywhere
         r = r.with_columns(pl.lit(None, pl.String).alias(b))

@@ -294,13 +294,21 @@ def select_series(
     df = lf.filter(pred).select("timestamp", "value", *labels).collect()
     keep = [c for c in labels if df[c].null_count() < df.height]
     df = df.select("timestamp", "value", *keep)
-    if not keep:
-        df = df.with_columns(_sid=pl.lit(0, pl.UInt32))
-    else:
-        df = df.with_columns(_sid=(pl.struct(keep).rank("dense") - 1).cast(pl.UInt32))
-    return df.unique(subset=["_sid", "timestamp"], keep="first", maintain_order=True).sort(
-        "_sid", "timestamp"
+    df = df.sort([*keep, "timestamp"], maintain_order=True, nulls_last=True)
+    df = df.with_columns(_sid=group_ids(keep))
+    dup = (pl.col("_sid") == pl.col("_sid").shift(1)) & (
+        pl.col("timestamp") == pl.col("timestamp").shift(1)
     )
+    return df.filter(~dup.fill_null(False))
+
+
+def group_ids(keys: Sequence[str]) -> pl.Expr:
+    """0, 1, 2… numbering runs of equal ``keys`` in a frame sorted by them (nulls equal)."""
+    if not keys:
+        return pl.lit(0, pl.UInt32)
+    first = pl.int_range(pl.len()) == 0
+    changed = pl.any_horizontal([pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys])
+    return ((first | changed).cum_sum() - 1).cast(pl.UInt32)
 
 
 def _eval_grid(
@@ -347,6 +355,33 @@ def evaluate_range(
     pad_start = None if lo is None else lo - dt.timedelta(microseconds=range_us)
     df = select_series(samples, metric, where, start=pad_start, end=end)
     labels = [c for c in df.columns if c not in ("timestamp", "value", "_sid")]
+    grid, offsets, vals, ok = evaluate_selected(df, func, range_us, step=step, start=start, end=end)
+    si, ti = np.nonzero(ok)
+    out = pl.DataFrame(
+        {
+            "timestamp": pl.Series(grid[ti]).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+            "value": pl.Series(vals[si, ti], dtype=pl.Float64),
+        }
+    )
+    if labels:  # the labels of each result row's series (its first sample's row)
+        out = df[offsets[si].tolist()].select(labels).hstack(out)
+    return out.select("timestamp", *labels, "value").cast({"timestamp": TIMESTAMP})
+
+
+def evaluate_selected(
+    df: pl.DataFrame,
+    func: Literal["rate", "increase", "delta", "irate", "idelta", "last"],
+    range_us: int,
+    *,
+    step: str | float | dt.timedelta | None = None,
+    start: TimeLike = None,
+    end: TimeLike = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The array core of :func:`evaluate_range` on a :func:`select_series` frame.
+
+    Returns ``(grid_us, offsets, values, has_value)`` with ``values``/``has_value`` of
+    shape (series, evaluation times); lets callers reuse one selection for many windows.
+    """
     t_us = df["timestamp"].dt.epoch("us").to_numpy().astype(np.int64)
     v = df["value"].to_numpy().astype(np.float64)
     sid = df["_sid"].to_numpy()
@@ -354,17 +389,7 @@ def evaluate_range(
     offsets = np.searchsorted(sid, np.arange(S + 1))
     grid = _eval_grid(t_us, step, start, end)
     vals, ok = _windows(t_us, v, offsets, grid, range_us, func)
-    si, ti = np.nonzero(ok)
-    series = df.select("_sid", *labels).unique("_sid").sort("_sid")
-    out = (
-        series[si]
-        .drop("_sid")
-        .with_columns(
-            timestamp=pl.Series(grid[ti]).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
-            value=pl.Series(vals[si, ti], dtype=pl.Float64),
-        )
-    )
-    return out.select("timestamp", *labels, "value").cast({"timestamp": TIMESTAMP})
+    return grid, offsets, vals, ok
 
 
 _PARAMS = """

@@ -1,5 +1,16 @@
 """SLOs: the model, spec readers, error budgets, burn rates and alert backtests.
 
+- :mod:`~pipbench.slo.model`: ``SLO``, ``SLI``, ``Window``, ``AlertCondition``.
+- :mod:`~pipbench.slo.specs`: ``read_slo_specs`` for OpenSLO v1/v1alpha, Sloth
+  ``prometheus/v1`` and its CRD, Pyrra ``ServiceLevelObjective``.
+- :mod:`~pipbench.slo.promql`: the common PromQL forms mapped onto dataset series.
+- :mod:`~pipbench.slo.evaluate`: an SLI as good/total events per step (counters, latency
+  thresholds, gauges, or the events table); PromQL-exact error ratios.
+- :mod:`~pipbench.slo.budget`: remaining/consumed budget, rolling series, calendar
+  compliance, timeslice budgeting.
+- :mod:`~pipbench.slo.burnrate`: Workbook/Sloth/Pyrra multiwindow rules and backtests.
+- :mod:`~pipbench.slo.report`: all of it for one SLO on one dataset.
+
 Examples
 --------
 >>> from pipbench.slo import workbook_rules
@@ -20,7 +31,13 @@ from pipbench.slo.burnrate import (
     sloth_rules,
     workbook_rules,
 )
-from pipbench.slo.evaluate import UnmappedSLIError, counter_increments, sli_series
+from pipbench.slo.evaluate import (
+    UnmappedSLIError,
+    counter_increments,
+    event_sli_series,
+    promql_error_ratios,
+    sli_series,
+)
 from pipbench.slo.model import SLI, SLO, AlertCondition, Window
 from pipbench.slo.report import SLOReport, slo_report
 from pipbench.slo.specs import read_slo_specs
@@ -41,6 +58,8 @@ __all__ = [
     "compliance",
     "counter_increments",
     "error_budget",
+    "event_sli_series",
+    "promql_error_ratios",
     "pyrra_rules",
     "read_slo_specs",
     "rules",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import polars as pl
@@ -130,8 +130,8 @@ def error_budget(
         f = f.filter(pl.col("timestamp") <= e)
     good = float(f["good"].sum()) if f.height else 0.0
     total = float(f["total"].sum()) if f.height else 0.0
-    first = f["timestamp"].min() if f.height else None
-    last = f["timestamp"].max() if f.height else None
+    first = cast("dt.datetime | None", f["timestamp"].min() if f.height else None)
+    last = cast("dt.datetime | None", f["timestamp"].max() if f.height else None)
     shown_start = first if s is None or (first is not None and first > s) else s
     return Budget(target, shown_start, e or last, good, total)  # type: ignore[arg-type]
 

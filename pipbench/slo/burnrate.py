@@ -246,7 +246,7 @@ def _intervals(t_us: np.ndarray, cond: np.ndarray, for_us: int) -> list[tuple[in
         start = int(run_t[fire[0]])
         is_open = e >= t_us.size
         end = int(t_us[e]) if not is_open else int(t_us[-1])
-        out.append((start, end, is_open))
+        out.append((start, end, bool(is_open)))
     return out
 
 
@@ -256,6 +256,7 @@ def backtest(
     rule_set: list[BurnRateRule],
     *,
     incidents: pl.DataFrame | None = None,
+    ratios: pl.DataFrame | None = None,
 ) -> Backtest:
     """Replay ``series`` through ``rule_set``; each row of the series is one evaluation.
 
@@ -270,6 +271,10 @@ def backtest(
     incidents
         Optional frame with ``timestamp`` (start) and ``end`` (nullable), e.g. the
         dataset's annotations of kind ``incident``.
+    ratios
+        Error ratios already evaluated per window, ``timestamp, ratio_<seconds>…``
+        (e.g. PromQL-exact ones from :func:`pipbench.slo.promql_error_ratios`); then
+        ``series`` is not used and each row of ``ratios`` is one evaluation.
 
     Examples
     --------
@@ -282,15 +287,30 @@ def backtest(
     >>> bt.alerts.select("rule", "start", "end").rows()[0][0]
     'page-1h'
     """
-    f = series.sort("timestamp")
-    t = f["timestamp"].dt.epoch("us").to_numpy()
-    cg = np.concatenate([[0.0], np.cumsum(f["good"].cast(pl.Float64).to_numpy())])
-    ct = np.concatenate([[0.0], np.cumsum(f["total"].cast(pl.Float64).to_numpy())])
+    if ratios is not None:
+        rf = ratios.sort("timestamp")
+        t = rf["timestamp"].dt.epoch("us").to_numpy()
+
+        def ratio(w: float) -> np.ndarray:
+            col = f"ratio_{w:g}"
+            if col not in rf.columns:
+                msg = f"ratios has no column {col!r} for a {w:g} s window"
+                raise ConfigError(msg)
+            return rf[col].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    else:
+        f = series.sort("timestamp")
+        t = f["timestamp"].dt.epoch("us").to_numpy()
+        cg = np.concatenate([[0.0], np.cumsum(f["good"].cast(pl.Float64).to_numpy())])
+        ct = np.concatenate([[0.0], np.cumsum(f["total"].cast(pl.Float64).to_numpy())])
+
+        def ratio(w: float) -> np.ndarray:
+            return _window_ratio(t, cg, ct, w)
+
     rows: list[dict[str, Any]] = []
     for r in rule_set:
         thr = r.error_ratio_threshold(target)
-        long_r = _window_ratio(t, cg, ct, r.long_window_s)
-        short_r = _window_ratio(t, cg, ct, r.short_window_s)
+        long_r = ratio(r.long_window_s)
+        short_r = ratio(r.short_window_s)
         with np.errstate(invalid="ignore"):
             cond = (long_r > thr) & (short_r > thr)
         for s, e, is_open in _intervals(t, cond, round(r.for_s * 1e6)):
@@ -304,7 +324,7 @@ def backtest(
                     "open": is_open,
                 }
             )
-    schema = {
+    schema: dict[str, Any] = {
         "rule": pl.String,
         "severity": pl.String,
         "start": pl.Int64,
@@ -322,7 +342,7 @@ def backtest(
 def _match_incidents(
     alerts: pl.DataFrame, rule_set: list[BurnRateRule], incidents: pl.DataFrame | None
 ) -> pl.DataFrame:
-    schema = {
+    schema: dict[str, Any] = {
         "incident": pl.Int64,
         "incident_start": pl.Datetime("us", "UTC"),
         "incident_end": pl.Datetime("us", "UTC"),

@@ -31,9 +31,9 @@ import operator
 import numpy as np
 import polars as pl
 
-from pipbench.errors import PipbenchError
+from pipbench.errors import ConfigError, PipbenchError
 from pipbench.sli.queries import latency_quantiles
-from pipbench.sli.rates import TimeLike, instant, select_series
+from pipbench.sli.rates import TimeLike, _to_utc, evaluate_selected, instant, select_series
 from pipbench.sli.selectors import Selector, parse_duration
 from pipbench.slo.model import SLI
 from pipbench.slo.promql import (
@@ -45,7 +45,13 @@ from pipbench.slo.promql import (
     map_ratio,
 )
 
-__all__ = ["UnmappedSLIError", "counter_increments", "sli_series"]
+__all__ = [
+    "UnmappedSLIError",
+    "counter_increments",
+    "event_sli_series",
+    "promql_error_ratios",
+    "sli_series",
+]
 
 _OPS = {"lt": operator.lt, "lte": operator.le, "gt": operator.gt, "gte": operator.ge}
 
@@ -97,6 +103,51 @@ def counter_increments(
     )
 
 
+def event_sli_series(
+    events: pl.LazyFrame | pl.DataFrame,
+    *,
+    threshold: float | None = None,
+    name: str | None = None,
+    step: str | float | dt.timedelta = "1m",
+) -> pl.DataFrame:
+    """An SLI series straight from the events table (simulated or load-test data).
+
+    An event is good when ``ok`` is true and, with ``threshold``, its ``duration_s`` is at
+    most ``threshold`` seconds; events with a null ``ok`` are not counted. ``name``
+    keeps only events whose ``name`` matches that regular expression. Rows cover
+    ``(T − step, T]`` like every SLI series.
+
+    Examples
+    --------
+    >>> import polars as pl, datetime as dt
+    >>> t = dt.datetime(2026, 1, 1, 0, 0, 30, tzinfo=dt.UTC)
+    >>> ev = pl.DataFrame({"timestamp": [t] * 3, "duration_s": [0.1, 0.5, 0.2],
+    ...                    "ok": [True, True, False]})
+    >>> event_sli_series(ev, threshold=0.3).select("good", "total").rows()
+    [(1.0, 3.0)]
+    """
+    step_us = round(parse_duration(step, name="step") * 1e6)
+    lf = events.lazy().filter(pl.col("ok").is_not_null())
+    if name:
+        lf = lf.filter(pl.col("name").fill_null("").str.contains(f"^(?:{name})$"))
+    good = pl.col("ok")
+    if threshold is not None:
+        good = good & (pl.col("duration_s") <= threshold)
+    us = pl.col("timestamp").dt.epoch("us")
+    out = (
+        lf.with_columns(_b=(-((-us) // step_us)) * step_us, _g=good.cast(pl.Float64))
+        .group_by("_b")
+        .agg(good=pl.col("_g").sum(), total=pl.len().cast(pl.Float64))
+        .sort("_b")
+        .collect()
+    )
+    return out.select(
+        timestamp=pl.col("_b").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+        good=pl.col("good"),
+        total=pl.col("total"),
+    )
+
+
 def _counter(q: CounterQuery | Unmapped, role: str) -> Selector:
     if isinstance(q, Unmapped):
         msg = f"cannot map the SLI's {role} query {q.query!r} onto dataset series: {q.reason}"
@@ -111,6 +162,7 @@ def sli_series(
     step: str | float | dt.timedelta = "1m",
     start: TimeLike = None,
     end: TimeLike = None,
+    events: pl.LazyFrame | pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Good and total events per step for ``sli``: ``timestamp, good, total``.
 
@@ -124,40 +176,106 @@ def sli_series(
         Step length; each row covers ``(T − step, T]``.
     start, end
         Bounds on the samples read.
+    events
+        The events table, for SLIs with ``source="events"`` (see :func:`event_sli_series`).
 
     Raises
     ------
     UnmappedSLIError
         When a query is not one of the forms :mod:`pipbench.slo.promql` understands.
     """
+    if sli.source == "events":
+        if events is None:
+            msg = "an SLI with source='events' needs the events table"
+            raise UnmappedSLIError(msg)
+        return event_sli_series(events, threshold=sli.threshold, name=sli.query, step=step)
     if sli.kind == "ratio":
         return _ratio_series(sli, samples, step, start, end)
     return _threshold_series(sli, samples, step, start, end)
 
 
-def _ratio_series(sli: SLI, samples, step, start, end) -> pl.DataFrame:
-    good_sel = bad_sel = total_sel = None
+def promql_error_ratios(
+    sli: SLI,
+    samples: pl.LazyFrame | pl.DataFrame,
+    windows_s: list[float],
+    *,
+    step: str | float | dt.timedelta | None = "1m",
+    start: TimeLike = None,
+    end: TimeLike = None,
+) -> pl.DataFrame:
+    """Error ratios as Prometheus rules compute them, for each window:
+    ``sum(rate(bad[w])) / sum(rate(total[w]))`` (or ``1 − good/total``), evaluated every
+    ``step`` with :func:`pipbench.sli.rate`'s extrapolation.
+
+    Returns ``timestamp, ratio_<seconds>…`` (NaN where the total rate is 0, null where
+    Prometheus has no sample), ready for :func:`pipbench.slo.backtest`'s ``ratios``.
+    Only ratio SLIs over counters.
+    """
+    if sli.kind != "ratio" or sli.source != "prometheus":
+        msg = "PromQL error ratios need a ratio SLI over Prometheus counters"
+        raise UnmappedSLIError(msg)
+    if step is None:
+        msg = "promql_error_ratios needs a step (e.g. '1m'), as a rule's evaluation interval"
+        raise ConfigError(msg)
+    good_sel, bad_sel, total_sel = _ratio_selectors(sli)
+    part_sel = good_sel or bad_sel
+    assert part_sel is not None
+    # select each counter's series once (padded by the longest window), then evaluate
+    # rate() for every window on one evaluation grid
+    lo = _to_utc(start, "start")
+    pad = None if lo is None else lo - dt.timedelta(seconds=max(windows_s))
+    tot_df = select_series(samples, total_sel.metric, total_sel.matchers, start=pad, end=end)
+    part_df = select_series(samples, part_sel.metric, part_sel.matchers, start=pad, end=end)
+    if lo is None and step is not None and tot_df.height:
+        step_us = round(parse_duration(step, name="step") * 1e6)
+        first_us = int(tot_df["timestamp"].dt.epoch("us").min())  # type: ignore[arg-type]
+        lo = dt.datetime.fromtimestamp(-(-first_us // step_us) * step_us / 1e6, dt.UTC)
+        if end is None:
+            end = tot_df["timestamp"].max()  # type: ignore[assignment]
+    cols: dict[str, np.ndarray] = {}
+    grid = np.empty(0, dtype=np.int64)
+    for w in windows_s:
+        w_us = round(w * 1e6)
+        grid, _, tv, tok = evaluate_selected(tot_df, "rate", w_us, step=step, start=lo, end=end)
+        _, _, pv, pok = evaluate_selected(part_df, "rate", w_us, step=step, start=lo, end=end)
+        total = np.where(tok, tv, 0.0).sum(axis=0)
+        part = np.where(pok, pv, 0.0).sum(axis=0) if pv.shape[0] else np.zeros(grid.size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = part / total
+        if good_sel is not None:
+            ratio = 1 - ratio
+        cols[f"ratio_{w:g}"] = np.where(tok.any(axis=0), ratio, np.nan)
+    out = pl.DataFrame({"timestamp": pl.Series(grid, dtype=pl.Int64), **cols})
+    return out.with_columns(pl.col("timestamp").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
+
+
+def _ratio_selectors(sli: SLI) -> tuple[Selector | None, Selector | None, Selector]:
+    """(good, bad, total) selectors of a counter ratio SLI."""
+    good_sel = bad_sel = None
     if sli.total is None:
         query = sli.bad or sli.good or ""
         r = map_ratio(query)
         if isinstance(r, Unmapped):
             msg = f"cannot map the SLI's ratio query {query!r} onto dataset series: {r.reason}"
             raise UnmappedSLIError(msg)
-        total_sel = r.denominator.selector
-        is_good = (sli.bad is None) != r.complement
-        if is_good:
+        if (sli.bad is None) != r.complement:
             good_sel = r.numerator.selector
         else:
             bad_sel = r.numerator.selector
+        return good_sel, bad_sel, r.denominator.selector
+    total_sel = _counter(map_counter(sli.total), "total")
+    if sli.bad:
+        bad_sel = _counter(map_counter(sli.bad), "bad")
+    elif sli.good:
+        good_sel = _counter(map_counter(sli.good), "good")
     else:
-        total_sel = _counter(map_counter(sli.total), "total")
-        if sli.bad:
-            bad_sel = _counter(map_counter(sli.bad), "bad")
-        elif sli.good:
-            good_sel = _counter(map_counter(sli.good), "good")
-        else:
-            msg = "a ratio SLI needs a good or a bad query"
-            raise UnmappedSLIError(msg)
+        msg = "a ratio SLI needs a good or a bad query"
+        raise UnmappedSLIError(msg)
+    return good_sel, bad_sel, total_sel
+
+
+def _ratio_series(sli: SLI, samples, step, start, end) -> pl.DataFrame:
+    good_sel, bad_sel, total_sel = _ratio_selectors(sli)
     kw = {"step": step, "start": start, "end": end}
     total = counter_increments(samples, total_sel, **kw).rename({"value": "total"})
     part_sel = good_sel or bad_sel

@@ -57,6 +57,9 @@ class SLI:
     ``kind="ratio"``: good/total or bad/total events (PromQL for each, as written).
     ``kind="threshold"``: a metric (``query``) compared with ``threshold`` by ``op``
     (e.g. p99 latency ``lt`` 0.3); each evaluation is one occurrence or slice.
+    ``source="events"``: good/total come from the events table (``ok``, and
+    ``duration_s ≤ threshold`` when given; ``query`` is an optional regex on ``name``),
+    which is how simulated and load-test data are judged.
     """
 
     kind: Literal["ratio", "threshold"]

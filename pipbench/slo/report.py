@@ -16,16 +16,17 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
 from pipbench.dataset import Dataset
 from pipbench.sli.selectors import parse_duration
-from pipbench.slo.budget import Budget, compliance, error_budget, timeslices
+from pipbench.slo.budget import Budget, Period, compliance, error_budget, timeslices
 from pipbench.slo.burnrate import Backtest, Family, backtest, burn_rates, rules
-from pipbench.slo.evaluate import sli_series
+from pipbench.slo.evaluate import promql_error_ratios, sli_series
 from pipbench.slo.model import SLO
 
 __all__ = ["SLOReport", "slo_report"]
@@ -102,20 +103,27 @@ def slo_report(
     step: str | float | dt.timedelta = "1m",
     family: Family | None = None,
     incidents: pl.DataFrame | None = None,
+    period: Period | None = None,
+    promql: bool = False,
 ) -> SLOReport:
     """Evaluate ``slo`` on a dataset (or a samples frame).
 
     The budget covers the last SLO window of the data (a calendar window: the current
     period); burn rates are those at the last step for each rule window; compliance is
-    per calendar period of the SLO's calendar unit (month for rolling windows); the
+    per calendar ``period`` (default: the SLO's calendar unit, else month); the
     backtest replays the whole series, matching incidents from the dataset's
     annotations of kind ``incident`` unless ``incidents`` is given.
+
+    Burn rates and alerts use exact event counts per window by default; with
+    ``promql=True`` they use the error ratios a Prometheus rule would compute
+    (``sum(rate(bad[w])) / sum(rate(total[w]))``, with extrapolation) at every step.
     """
     samples = data.samples() if isinstance(data, Dataset) else data
     if incidents is None and isinstance(data, Dataset):
         ann = data.annotations().filter(pl.col("kind") == "incident").collect()
         incidents = ann.select("timestamp", "end") if ann.height else None
-    series = sli_series(slo.sli, samples, step=step)
+    events = data.events() if isinstance(data, Dataset) else None
+    series = sli_series(slo.sli, samples, step=step, events=events)
     budget_rows = series
     if slo.budgeting != "Occurrences":
         budget_rows = timeslices(
@@ -124,7 +132,7 @@ def slo_report(
             method=slo.budgeting,
             timeslice_target=slo.timeslice_target,
         )
-    end = series["timestamp"].max() if series.height else None
+    end = cast("dt.datetime | None", series["timestamp"].max() if series.height else None)
     if end is None:
         budget = error_budget(budget_rows, slo.target)
     elif slo.window.rolling or slo.window.calendar_unit is None:
@@ -135,24 +143,42 @@ def slo_report(
             end=end,
         )
     else:
-        periods = compliance(budget_rows, slo.target, slo.window.calendar_unit)
+        periods = compliance(
+            budget_rows, slo.target, slo.window.calendar_unit, time_zone=slo.window.time_zone
+        )
         last = periods.row(-1, named=True)
         budget = error_budget(
             budget_rows, slo.target, start=last["period_start"], end=last["period_end"]
         )
-    comp = compliance(budget_rows, slo.target, slo.window.calendar_unit or "month")
+    comp = compliance(
+        budget_rows,
+        slo.target,
+        period or slo.window.calendar_unit or "month",
+        time_zone=slo.window.time_zone,
+    )
     rule_set = rules(slo, family)
     windows = sorted({w for r in rule_set for w in (r.long_window_s, r.short_window_s)})
     burn: dict[str, float] = {}
-    if series.height:
+    notes = []
+    ratios = None
+    if promql:
+        ratios = promql_error_ratios(slo.sli, samples, windows, step=step)
+        notes.append("burn rates and alerts from PromQL rate() error ratios")
+        if ratios.height:
+            last = ratios.row(-1, named=True)
+            burn = {_label(w): _div(last[f"ratio_{w:g}"], 1 - slo.target) for w in windows}
+    elif series.height:
         br = burn_rates(series, slo.target, windows).row(-1, named=True)
         burn = {_label(w): br[f"burn_{w:g}"] for w in windows}
-    bt = backtest(series, slo.target, rule_set, incidents=incidents)
-    notes = []
+    bt = backtest(series, slo.target, rule_set, incidents=incidents, ratios=ratios)
     if float(series["total"].sum() if series.height else 0.0) == 0:
         queries = "; ".join(f"{k}: {' '.join(v.split())}" for k, v in slo.sli.queries().items())
         notes.append(f"no events: no samples matched the SLI's series ({queries})")
     return SLOReport(slo, budget, burn, comp, bt, series, tuple(notes))
+
+
+def _div(a: float | None, b: float) -> float:
+    return math.nan if a is None else a / b
 
 
 def _label(seconds: float) -> str:

@@ -31,8 +31,9 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
@@ -99,6 +100,33 @@ class _Ctx:
         raise InputError(message, file=self.file, field=where, expected=expected) from None
 
 
+@contextlib.contextmanager
+def _guard(ctx: _Ctx) -> Iterator[None]:
+    """Turn a wrong-typed field met deep in a reader into one InputError for the document."""
+    try:
+        yield
+    except InputError:
+        raise
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as err:
+        ctx.fail(
+            "(structure)",
+            f"a field has the wrong type or shape ({err})",
+            "the structure the spec's project documents",
+        )
+
+
+def _map(value: Any, field: str, ctx: _Ctx) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        ctx.fail(field, f"is {type(value).__name__} {value!r}, not a mapping")
+    return value
+
+
+def _list(value: Any, field: str, ctx: _Ctx) -> list[Any]:
+    if not isinstance(value, list):
+        ctx.fail(field, f"is {type(value).__name__} {value!r}, not a list")
+    return value
+
+
 def parse_openslo_duration(text: object) -> tuple[float, str]:
     """OpenSLO duration-shorthand (``28d``, ``1w``, ``1M``, ``1Q``) → (seconds, unit).
 
@@ -135,13 +163,17 @@ def _get(d: Any, path: str, ctx: _Ctx, *, required: bool = True, expected: str =
 
 def _fraction(value: Any, field: str, ctx: _Ctx, *, percent: bool) -> float:
     try:
+        if isinstance(value, bool):
+            raise TypeError
         x = float(value)
     except (TypeError, ValueError):
+        ctx.fail(field, f"{value!r} is not a number")
+    if x != x:  # NaN
         ctx.fail(field, f"{value!r} is not a number")
     if percent:
         if not 0 < x < 100:
             ctx.fail(field, f"objective {x} is not a percentage in (0, 100)")
-        return float(Decimal(str(value)) / 100)  # 99.9 → 0.999 exactly as written
+        return float(Decimal(repr(x)) / 100)  # 99.9 → 0.999 exactly as written
     if not 0 < x < 1:
         ctx.fail(field, f"target {x} is not a fraction in (0, 1)", "e.g. 0.999")
     return x
@@ -192,7 +224,7 @@ def _openslo_window(spec: Mapping[str, Any], ctx: _Ctx, v1alpha: bool) -> Window
     tws = spec.get(key) or spec.get("timeWindows") or spec.get("timeWindow")
     if not tws:
         ctx.fail(f"spec.{key}", "missing", "e.g. [{duration: 28d, isRolling: true}]")
-    tw = tws[0] if isinstance(tws, list) else tws
+    tw = _map(tws[0] if isinstance(tws, list) else tws, f"spec.{key}[0]", ctx)
     field = f"spec.{key}[0]"
     try:
         if "duration" in tw:
@@ -217,11 +249,11 @@ def _openslo_window(spec: Mapping[str, Any], ctx: _Ctx, v1alpha: bool) -> Window
 def _openslo_conditions(policies: list[Any], docs: _Index, ctx: _Ctx) -> tuple[AlertCondition, ...]:
     out: list[AlertCondition] = []
     for p in policies or []:
-        policy = docs.policies.get(p.get("alertPolicyRef")) if "alertPolicyRef" in p else p
+        policy = docs.policies.get(str(p.get("alertPolicyRef"))) if "alertPolicyRef" in p else p
         if not isinstance(policy, Mapping):
             continue
         for c in (policy.get("spec") or {}).get("conditions") or []:
-            cond = docs.conditions.get(c.get("conditionRef")) if "conditionRef" in c else c
+            cond = docs.conditions.get(str(c.get("conditionRef"))) if "conditionRef" in c else c
             if not isinstance(cond, Mapping):
                 continue
             cs = cond.get("spec") or {}
@@ -259,110 +291,123 @@ def _read_openslo(docs: list[tuple[int, Mapping[str, Any]]], file: Path, ndocs: 
     slo_docs = []
     for i, d in docs:
         ctx = _Ctx(file, i, ndocs)
-        kind = d.get("kind")
-        if kind not in _OPENSLO_KINDS:
-            ctx.fail("kind", f"unknown kind {kind!r}", " or ".join(_OPENSLO_KINDS))
-        name = (d.get("metadata") or {}).get("name")
-        if kind == "SLI":
-            index.slis[name] = d
-        elif kind == "AlertPolicy":
-            index.policies[name] = d
-        elif kind == "AlertCondition":
-            index.conditions[name] = d
-        elif kind == "SLO":
-            slo_docs.append((i, d))
+        with _guard(ctx):
+            kind = d.get("kind")
+            if kind not in _OPENSLO_KINDS:
+                ctx.fail("kind", f"unknown kind {kind!r}", " or ".join(_OPENSLO_KINDS))
+            name = str(_map(d.get("metadata") or {}, "metadata", ctx).get("name"))
+            if kind == "SLI":
+                index.slis[name] = d
+            elif kind == "AlertPolicy":
+                index.policies[name] = d
+            elif kind == "AlertCondition":
+                index.conditions[name] = d
+            elif kind == "SLO":
+                slo_docs.append((i, d))
     out: list[SLO] = []
     for i, d in slo_docs:
         ctx = _Ctx(file, i, ndocs)
-        v1alpha = str(d.get("apiVersion")) == "openslo/v1alpha"
-        name = _get(d, "metadata.name", ctx)
-        spec = _get(d, "spec", ctx)
-        window = _openslo_window(spec, ctx, v1alpha)
-        budgeting = spec.get("budgetingMethod", "Occurrences")
-        if budgeting not in BUDGETING_METHODS:
-            ctx.fail(
-                "spec.budgetingMethod",
-                f"unknown method {budgeting!r}",
-                " or ".join(BUDGETING_METHODS),
-            )
-        base_sli: SLI | None = None
-        if "indicator" in spec:
-            ind = spec["indicator"]
-            if v1alpha:
-                base_sli = SLI("threshold", query=_metric_query((ind or {}).get("thresholdMetric")))
-            else:
-                base_sli = _openslo_sli((ind or {}).get("spec"), ctx, "spec.indicator.spec")
-        elif "indicatorRef" in spec:
-            ref = index.slis.get(spec["indicatorRef"])
-            if ref is None:
-                ctx.fail("spec.indicatorRef", f"no SLI named {spec['indicatorRef']!r} in this file")
-            base_sli = _openslo_sli(ref.get("spec"), ctx, "SLI.spec")
-        objectives = spec.get("objectives") or []
-        if not objectives:
-            ctx.fail("spec.objectives", "missing", "a list with at least one target")
-        conditions = _openslo_conditions(spec.get("alertPolicies") or [], index, ctx)
-        for j, obj in enumerate(objectives):
-            f = f"spec.objectives[{j}]"
-            if "target" in obj:
-                target = _fraction(obj["target"], f + ".target", ctx, percent=False)
-            elif "targetPercent" in obj:
-                target = _fraction(obj["targetPercent"], f + ".targetPercent", ctx, percent=True)
-            else:
-                ctx.fail(f + ".target", "missing", "a fraction in (0, 1), e.g. 0.999")
-            sli = base_sli
-            if v1alpha and "ratioMetrics" in obj:
-                rm = obj["ratioMetrics"]
-                sli = SLI(
-                    "ratio",
-                    good=_metric_query(rm.get("good")),
-                    bad=_metric_query(rm.get("bad")),
-                    total=_metric_query(rm.get("total")),
-                )
-            if isinstance(obj.get("indicator"), Mapping):
-                sli = _openslo_sli(obj["indicator"].get("spec"), ctx, f + ".indicator.spec")
-            if sli is None:
+        with _guard(ctx):
+            v1alpha = str(d.get("apiVersion")) == "openslo/v1alpha"
+            name = _get(d, "metadata.name", ctx)
+            spec = _map(_get(d, "spec", ctx), "spec", ctx)
+            window = _openslo_window(spec, ctx, v1alpha)
+            budgeting = spec.get("budgetingMethod", "Occurrences")
+            if budgeting not in BUDGETING_METHODS:
                 ctx.fail(
-                    "spec.indicator", "missing", "indicator, indicatorRef or objective ratioMetrics"
+                    "spec.budgetingMethod",
+                    f"unknown method {budgeting!r}",
+                    " or ".join(BUDGETING_METHODS),
                 )
-            if sli.kind == "threshold" and "value" in obj:
-                sli = SLI(
-                    "threshold",
-                    query=sli.query,
-                    op=obj.get("op", "lte"),
-                    threshold=float(obj["value"]),
-                    source=sli.source,
+            base_sli: SLI | None = None
+            if "indicator" in spec:
+                ind = spec["indicator"]
+                if v1alpha:
+                    base_sli = SLI(
+                        "threshold", query=_metric_query((ind or {}).get("thresholdMetric"))
+                    )
+                else:
+                    base_sli = _openslo_sli((ind or {}).get("spec"), ctx, "spec.indicator.spec")
+            elif "indicatorRef" in spec:
+                ref = index.slis.get(str(spec["indicatorRef"]))
+                if ref is None:
+                    ctx.fail(
+                        "spec.indicatorRef", f"no SLI named {spec['indicatorRef']!r} in this file"
+                    )
+                base_sli = _openslo_sli(ref.get("spec"), ctx, "SLI.spec")
+            objectives = _list(spec.get("objectives") or [], "spec.objectives", ctx)
+            if not objectives:
+                ctx.fail("spec.objectives", "missing", "a list with at least one target")
+            conditions = _openslo_conditions(spec.get("alertPolicies") or [], index, ctx)
+            for j, obj in enumerate(objectives):
+                f = f"spec.objectives[{j}]"
+                obj = _map(obj, f, ctx)
+                if "target" in obj:
+                    target = _fraction(obj["target"], f + ".target", ctx, percent=False)
+                elif "targetPercent" in obj:
+                    target = _fraction(
+                        obj["targetPercent"], f + ".targetPercent", ctx, percent=True
+                    )
+                else:
+                    ctx.fail(f + ".target", "missing", "a fraction in (0, 1), e.g. 0.999")
+                sli = base_sli
+                if v1alpha and "ratioMetrics" in obj:
+                    rm = obj["ratioMetrics"]
+                    sli = SLI(
+                        "ratio",
+                        good=_metric_query(rm.get("good")),
+                        bad=_metric_query(rm.get("bad")),
+                        total=_metric_query(rm.get("total")),
+                    )
+                if isinstance(obj.get("indicator"), Mapping):
+                    sli = _openslo_sli(obj["indicator"].get("spec"), ctx, f + ".indicator.spec")
+                if sli is None:
+                    ctx.fail(
+                        "spec.indicator",
+                        "missing",
+                        "indicator, indicatorRef or objective ratioMetrics",
+                    )
+                if sli.kind == "threshold" and "value" in obj:
+                    sli = SLI(
+                        "threshold",
+                        query=sli.query,
+                        op=obj.get("op", "lte"),
+                        threshold=float(obj["value"]),
+                        source=sli.source,
+                    )
+                ts_window = obj.get("timeSliceWindow")
+                try:
+                    ts_s = parse_openslo_duration(ts_window)[0] if ts_window else None
+                except ValueError as err:
+                    ctx.fail(f + ".timeSliceWindow", str(err))
+                suffix = obj.get("name") or (
+                    obj.get("displayName") if len(objectives) > 1 else None
                 )
-            ts_window = obj.get("timeSliceWindow")
-            try:
-                ts_s = parse_openslo_duration(ts_window)[0] if ts_window else None
-            except ValueError as err:
-                ctx.fail(f + ".timeSliceWindow", str(err))
-            suffix = obj.get("name") or (obj.get("displayName") if len(objectives) > 1 else None)
-            out.append(
-                _make_slo(
-                    ctx,
-                    f,
-                    name=f"{name}:{suffix}" if suffix else name,
-                    target=target,
-                    window=window,
-                    sli=sli,
-                    budgeting=budgeting,
-                    service=str(spec.get("service", "")),
-                    description=str(spec.get("description", "")),
-                    timeslice_target=float(obj["timeSliceTarget"])
-                    if "timeSliceTarget" in obj
-                    else None,
-                    timeslice_window_s=ts_s,
-                    alert_conditions=conditions,
-                    spec_format=str(d.get("apiVersion")),
+                out.append(
+                    _make_slo(
+                        ctx,
+                        f,
+                        name=f"{name}:{suffix}" if suffix else name,
+                        target=target,
+                        window=window,
+                        sli=sli,
+                        budgeting=budgeting,
+                        service=str(spec.get("service", "")),
+                        description=str(spec.get("description", "")),
+                        timeslice_target=float(obj["timeSliceTarget"])
+                        if "timeSliceTarget" in obj
+                        else None,
+                        timeslice_window_s=ts_s,
+                        alert_conditions=conditions,
+                        spec_format=str(d.get("apiVersion")),
+                    )
                 )
-            )
     return out
 
 
 # -------------------------------------------------------------------------------- Sloth
 def _read_sloth(d: Mapping[str, Any], ctx: _Ctx, crd: bool) -> list[SLO]:
-    spec = _get(d, "spec", ctx) if crd else d
+    spec = _map(_get(d, "spec", ctx), "spec", ctx) if crd else d
     pre = "spec." if crd else ""
     service = _get(spec, "service", ctx) if not crd else spec.get("service")
     if service is None:
@@ -371,14 +416,17 @@ def _read_sloth(d: Mapping[str, Any], ctx: _Ctx, crd: bool) -> list[SLO]:
     if not slos:
         ctx.fail(pre + "slos", "missing", "a list of SLOs")
     out: list[SLO] = []
-    for j, s in enumerate(slos):
+    for j, s in enumerate(_list(slos, pre + "slos", ctx)):
         f = f"{pre}slos[{j}]"
+        s = _map(s, f, ctx)
         if "objective" not in s:
             ctx.fail(f + ".objective", "missing", "a percentage, e.g. 99.9")
         target = _fraction(s["objective"], f + ".objective", ctx, percent=True)
-        sli_spec = s.get("sli") or {}
-        ev = sli_spec.get("events")
-        raw = sli_spec.get("raw")
+        sli_spec = _map(
+            _map(s, f"{pre}slos[{j}]", ctx).get("sli") or {}, f"{pre}slos[{j}].sli", ctx
+        )
+        ev = sli_spec.get("events") and _map(sli_spec["events"], f"{pre}slos[{j}].sli.events", ctx)
+        raw = sli_spec.get("raw") and _map(sli_spec["raw"], f"{pre}slos[{j}].sli.raw", ctx)
         if ev:
             bad = ev.get("errorQuery") if crd else ev.get("error_query")
             total = ev.get("totalQuery") if crd else ev.get("total_query")
@@ -419,23 +467,23 @@ def _read_sloth(d: Mapping[str, Any], ctx: _Ctx, crd: bool) -> list[SLO]:
 # -------------------------------------------------------------------------------- Pyrra
 def _read_pyrra(d: Mapping[str, Any], ctx: _Ctx) -> list[SLO]:
     name = _get(d, "metadata.name", ctx)
-    spec = _get(d, "spec", ctx)
+    spec = _map(_get(d, "spec", ctx), "spec", ctx)
     target = _fraction(_req(spec, "target", "spec.target", ctx), "spec.target", ctx, percent=True)
     window_text = _req(spec, "window", "spec.window", ctx)
     try:
         window_s = _prom_duration(window_text)
     except ValueError as err:
         ctx.fail("spec.window", str(err), "a Prometheus duration, e.g. 28d or 2w")
-    ind = _req(spec, "indicator", "spec.indicator", ctx)
+    ind = _map(_req(spec, "indicator", "spec.indicator", ctx), "spec.indicator", ctx)
     if "ratio" in ind:
-        r = ind["ratio"]
+        r = _map(ind["ratio"], "spec.indicator.ratio", ctx)
         sli = SLI(
             "ratio",
             bad=_req(r, "errors", "spec.indicator.ratio.errors", ctx).get("metric"),
             total=_req(r, "total", "spec.indicator.ratio.total", ctx).get("metric"),
         )
     elif "latency" in ind:
-        r = ind["latency"]
+        r = _map(ind["latency"], "spec.indicator.latency", ctx)
         sli = SLI(
             "ratio",
             good=_req(r, "success", "spec.indicator.latency.success", ctx).get("metric"),
@@ -450,8 +498,8 @@ def _read_pyrra(d: Mapping[str, Any], ctx: _Ctx) -> list[SLO]:
             threshold=_prom_duration(r.get("latency", "1s")),
         )
     elif "bool_gauge" in ind or "boolGauge" in ind:
-        r = ind.get("bool_gauge") or ind.get("boolGauge")
-        sli = SLI("threshold", query=r.get("metric"), op="gte", threshold=1.0)
+        bg = _map(ind.get("bool_gauge") or ind.get("boolGauge"), "spec.indicator.bool_gauge", ctx)
+        sli = SLI("threshold", query=bg.get("metric"), op="gte", threshold=1.0)
     else:
         ctx.fail(
             "spec.indicator", "unknown indicator", "ratio, latency, latencyNative or bool_gauge"
@@ -529,15 +577,18 @@ def read_slo_specs(path: str | Path) -> list[SLO]:
                 ctx.fail("apiVersion", f"unsupported {api!r}", "openslo/v1 or openslo/v1alpha")
             openslo.append((n, d))
         elif str(d.get("version", "")) == "prometheus/v1":
-            out.extend(_read_sloth(d, ctx, crd=False))
+            with _guard(ctx):
+                out.extend(_read_sloth(d, ctx, crd=False))
         elif api.startswith("sloth.slok.dev/"):
             if d.get("kind") != "PrometheusServiceLevel":
                 ctx.fail("kind", f"unknown kind {d.get('kind')!r}", "PrometheusServiceLevel")
-            out.extend(_read_sloth(d, ctx, crd=True))
+            with _guard(ctx):
+                out.extend(_read_sloth(d, ctx, crd=True))
         elif api.startswith("pyrra.dev/"):
             if d.get("kind") != "ServiceLevelObjective":
                 ctx.fail("kind", f"unknown kind {d.get('kind')!r}", "ServiceLevelObjective")
-            out.extend(_read_pyrra(d, ctx))
+            with _guard(ctx):
+                out.extend(_read_pyrra(d, ctx))
         else:
             ctx.fail(
                 "apiVersion",
