@@ -64,7 +64,11 @@ def test_plain_parquet_readable_by_duckdb_and_pyarrow(tmp_dataset: Path) -> None
     ds = open_dataset(tmp_dataset)
     ds.write({"samples": _frame(5, job="a")}, key="k1", source="a")
     glob = str(tmp_dataset / "samples" / "*.parquet")
-    n, total = duckdb.connect().execute(f"select count(*), sum(value) from read_parquet('{glob}')").fetchall()[0]
+    n, total = (
+        duckdb.connect()
+        .execute(f"select count(*), sum(value) from read_parquet('{glob}')")
+        .fetchall()[0]
+    )
     assert (n, total) == (5, 10.0)
     table = pq.read_table(tmp_dataset / "samples")
     assert table.num_rows == 5

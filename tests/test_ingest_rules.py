@@ -201,3 +201,10 @@ def test_any_bytes_give_rows_or_input_error(
     f.write_bytes(data)
     with contextlib.suppress(InputError):
         ing.ingest(f, d / "ds")
+
+
+def test_usage_error_is_a_message_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ingest", "x", "-d"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "-d" in err

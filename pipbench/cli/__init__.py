@@ -62,12 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         typer.echo("pipbench: aborted", err=True)
         return 130
-    except Exception as err:  # click usage errors
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            return err.exit_code
+    except Exception as err:
+        # Usage errors (typer bundles its own click; plain click is caught too).
+        show, code = getattr(err, "show", None), getattr(err, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            return code
         raise
     return rc if isinstance(rc, int) else 0
 
