@@ -254,9 +254,8 @@ class Dataset:
                 self._write_manifest(manifest)
                 self._collect_garbage(manifest)
         finally:
+            # The (hidden) .staging folder itself stays: removing it could race another writer.
             shutil.rmtree(staging, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                staging.parent.rmdir()  # only when no other writer is staging
         return counts
 
     # ----------------------------------------------------------------- internals

@@ -79,7 +79,8 @@ def epoch_to_datetime(
         arr = np.asarray(
             values.to_numpy() if isinstance(values, pl.Series) else values, dtype="float64"
         )
-        arr = arr * (_auto_scale(arr) if unit == "auto" else _US_PER[unit])
+        with np.errstate(over="ignore", invalid="ignore"):  # huge values are reported below
+            arr = arr * (_auto_scale(arr) if unit == "auto" else _US_PER[unit])
         us = None
     bad = ~np.isfinite(arr) | (arr < _MIN_US) | (arr > _MAX_US)
     # NaN epochs are missing values; only finite out-of-range values are errors.
