@@ -305,7 +305,8 @@ def test_time_units_are_converted() -> None:
     r = compare_samples(b, b * 1000.0, unit=("s", "ms"), autocorrelation="ignore")
     assert r.effect == pytest.approx(0.0, abs=1e-12)
     assert r.verdict == "pass"
-    assert "converted" in r.notes[0]
+    assert any("converted from ms to s" in n for n in r.notes)
+    assert r.notes[0].startswith("auto picked mannwhitney")
 
 
 def test_constant_data_pass_and_explanation_is_one_sentence() -> None:

@@ -235,8 +235,10 @@ def _describe(v: np.ndarray) -> dict[str, float]:
 
 def _effect(control: np.ndarray, experiment: np.ndarray, measure: str) -> float:
     if measure == "cles":
-        d = np.subtract.outer(experiment, control)
-        return float(((d > 0).sum() + 0.5 * (d == 0).sum()) / d.size)
+        # P(canary > baseline) + ½ P(tie) = U / (n_e · n_c), from ranks (no n² matrix)
+        ranks = stats.rankdata(np.concatenate([experiment, control]))
+        u = ranks[: experiment.size].sum() - experiment.size * (experiment.size + 1) / 2.0
+        return float(u / (experiment.size * control.size))
     mc, me = float(control.mean()), float(experiment.mean())
     if mc == 0 or me == 0:
         return math.nan
