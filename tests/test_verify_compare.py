@@ -380,3 +380,28 @@ def test_before_after_bad_windows() -> None:
         compare_windows(np.ones(20), before=slice(0, 12), after=slice(10, 20))
     with pytest.raises(ConfigError, match="no timestamps"):
         compare_windows(np.ones(20), before=(0, 10), after=(10, 20))
+
+
+def test_rank_sum_variance_under_ar1_matches_inflation() -> None:
+    """Reference: Monte-Carlo variance of U for two independent AR(1) series (ρ=0.8)
+    against the closed form nx·ny·(n+1)/12 · τ, τ = 1 + 2Σ(6/π)asin(ρᵏ/2)."""
+    from scipy import signal
+
+    from pipbench.verify._stats import average_ranks
+    from pipbench.verify.compare import _rank_tau
+
+    rng = np.random.default_rng(15)
+    n, rho, reps = 400, 0.8, 600
+    us, taus = [], []
+    for _ in range(reps):
+        e = rng.normal(size=(2, n)) * math.sqrt(1 - rho * rho)
+        e[:, 0] = rng.normal(size=2)
+        x, y = signal.lfilter([1.0], [1.0, -rho], e, axis=1)
+        ranks, _ = average_ranks(np.concatenate([x, y]))
+        us.append(ranks[:n].sum() - n * (n + 1) / 2)
+        taus.append(_rank_tau(x, ranks)[1])
+    k = np.arange(1, 400)
+    tau_true = 1 + 2 * np.sum(6 / np.pi * np.arcsin(rho**k / 2))
+    var_iid = n * n * (2 * n + 1) / 12
+    assert np.var(us) / var_iid == pytest.approx(tau_true, rel=0.15)
+    assert np.median(taus) == pytest.approx(tau_true, rel=0.15)

@@ -9,9 +9,11 @@
     ranks do not change, so the test is the ordinary one.
 ``mannwhitney-hac``
     The same statistic with its variance inflated by the integrated autocorrelation time
-    of the ranks (AR(1) plug-in, both samples pooled) and a Student-t reference on the
-    effective sample size: per-interval aggregates are autocorrelated, and the plain
-    test then fails healthy canaries far more often than ``alpha``.
+    of the ranks (lag-1 autocorrelation of the normal scores, both samples pooled,
+    bias-corrected plus half a standard error, turned into the rank statistic's inflation
+    under a Gaussian-copula AR(1)) and a Student-t reference on the effective sample size:
+    per-interval aggregates are autocorrelated, and the plain test then fails healthy
+    canaries far more often than ``alpha``.
 ``quantile``
     Difference (ratio) of a percentile (p95, p99) by an exact bootstrap of the order
     statistic; under autocorrelation an m-out-of-n version with ``m = n / τ``.
