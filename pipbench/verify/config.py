@@ -141,6 +141,12 @@ def _metric_from_toml(raw: Mapping[str, Any], file: Path, i: int) -> MetricQuery
     errors = bool(raw.get("errors", False))
     if errors and spec.kind == "auto":
         spec = replace(spec, kind="count")
+    elif (
+        table == "events"
+        and raw.get("column", "duration_s") == "duration_s"
+        and spec.kind == "auto"
+    ):
+        spec = replace(spec, kind="latency")  # durations: a negative one is bad input
     return MetricQuery(
         spec=spec,
         table=table,
