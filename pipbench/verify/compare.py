@@ -874,9 +874,9 @@ def _compare(
         )
     b = b_raw[np.isfinite(b_raw)]
     c = c_raw[np.isfinite(c_raw)]
-    dropped = (b_raw.size - b.size, c_raw.size - c.size)
-    if any(dropped):
-        notes.append(f"NaN dropped: {dropped[0]} baseline, {dropped[1]} canary")
+    nan_b, nan_c = b_raw.size - b.size, c_raw.size - c.size
+    if nan_b or nan_c:
+        notes.append(f"NaN dropped: {nan_b} baseline, {nan_c} canary")
     if kind == "latency":
         for arr, name in ((b, "baseline"), (c, "canary")):
             neg = int((arr < 0).sum())

@@ -46,10 +46,13 @@ class CanaryPlan:
 
 
 def _sigma(sigma: float | None, cv: float | None) -> float:
-    if sigma is None and cv is None:
+    if sigma is not None:
+        s = float(sigma)
+    elif cv is not None:
+        s = math.sqrt(math.log1p(float(cv) ** 2))
+    else:
         msg = "give sigma (std of log latency) or cv (coefficient of variation)"
         raise ConfigError(msg)
-    s = sigma if sigma is not None else math.sqrt(math.log1p(float(cv) ** 2))
     if not (s > 0 and math.isfinite(s)):
         msg = f"sigma={s!r}; expected a positive number"
         raise ConfigError(msg)
