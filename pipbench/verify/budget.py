@@ -104,6 +104,12 @@ def budget_impact(
         The objective, e.g. ``0.999``.
     window_days
         The SLO window; the alert table is the 30-day one (burn rates scale with it).
+
+    Examples
+    --------
+    >>> r = budget_impact(0.0002, 0.0012, slo=0.999)
+    >>> round(r.burn_rate, 2), r.alert.severity, r.alert.long_window
+    (1.2, 'ticket', '3d')
     """
     if not (0.0 < slo < 1.0):
         msg = f"slo={slo!r}; expected a fraction in (0, 1), e.g. 0.999"

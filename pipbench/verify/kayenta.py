@@ -381,6 +381,12 @@ def kayenta_judge(
         ``{group: weight}`` (percent); unweighted groups share the rest.
     pass_threshold, marginal_threshold
         Score thresholds (inclusive).
+
+    Examples
+    --------
+    >>> m = KayentaMetric("cpu", groups=("system",))
+    >>> kayenta_judge({"cpu": ([1.0, 2, 3, 4], [1.0, 2, 3, 4])}, [m]).classification
+    'Pass'
     """
     if marginal_threshold > pass_threshold:
         msg = f"marginal_threshold={marginal_threshold} is above pass_threshold={pass_threshold}"

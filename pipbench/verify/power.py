@@ -90,6 +90,11 @@ def minimum_detectable_effect(
         Variance inflation from autocorrelation (1 = independent points).
     test
         ``"mannwhitney"`` (default, what pipbench runs) or ``"t"`` (the t-test on logs).
+
+    Examples
+    --------
+    >>> round(minimum_detectable_effect(2000, sigma=0.5), 3)
+    0.041
     """
     s = _sigma(sigma, cv)
     nc = n_baseline if n_canary is None else n_canary
@@ -131,6 +136,12 @@ def canary_duration(
         Latency noise (see :func:`minimum_detectable_effect`).
     error_rate
         Baseline error fraction: plan for an error-rate canary instead of latency.
+
+    Examples
+    --------
+    >>> plan = canary_duration(0.5, request_rate=100, canary_share=0.1, error_rate=0.01)
+    >>> round(plan.seconds / 60, 1)
+    10.4
     """
     if not (effect > 0 and request_rate > 0 and 0 < canary_share <= 1):
         msg = "effect, request_rate must be positive and canary_share in (0, 1]"
