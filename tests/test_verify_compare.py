@@ -405,3 +405,48 @@ def test_rank_sum_variance_under_ar1_matches_inflation() -> None:
     var_iid = n * n * (2 * n + 1) / 12
     assert np.var(us) / var_iid == pytest.approx(tau_true, rel=0.15)
     assert np.median(taus) == pytest.approx(tau_true, rel=0.15)
+
+
+_values = st.lists(
+    st.one_of(
+        st.floats(-1e6, 1e6, allow_nan=False),
+        st.just(math.nan),
+        st.just(0.0),
+        st.integers(0, 5).map(float),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    _values,
+    _values,
+    st.sampled_from(["auto", "mannwhitney", "mannwhitney-hac", "quantile", "poisson"]),
+    st.sampled_from(["increase", "decrease", "either"]),
+    st.sampled_from([0.0, 0.1]),
+)
+def test_never_crashes_never_silently_passes(b, c, method, direction, tolerance) -> None:
+    """Any input gives a Comparison or a pipbench error; no data is never a pass."""
+    from pipbench.errors import PipbenchError
+
+    try:
+        r = compare_samples(
+            b,
+            c,
+            method=method,
+            direction=direction,
+            tolerance=tolerance,
+            quantile=None,
+            n_boot=200,
+        )
+    except PipbenchError:
+        return
+    assert r.verdict in ("pass", "fail", "nodata")
+    finite_b = sum(1 for v in b if math.isfinite(v))
+    finite_c = sum(1 for v in c if math.isfinite(v))
+    if finite_b == 0 or finite_c == 0:
+        assert r.verdict == "nodata"
+    if r.verdict != "nodata":
+        assert 0.0 <= r.p_value <= 1.0
+        assert (r.verdict == "fail") == (r.classification in ("high", "low"))

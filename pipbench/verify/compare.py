@@ -971,10 +971,12 @@ def compare_windows(
     timestamps
         Array-like of the points' times (numbers or datetimes), same length as ``values``.
     seasonal
-        Expected values to remove first: an object with ``fit(t, y)`` / ``predict(t)``
-        (fitted on the before window only), or a callable ``f(t) -> expected``. The
-        comparison is then on residuals; the effect is relative to the mean expected
-        level of the after window.
+        Expected values to remove first: an estimator with ``fit(t, y)`` and
+        ``predict(t)`` (fitted here on the before window only; ``t`` is ``timestamps``
+        or the index), an already fitted object with ``predict(t)``, or a callable
+        ``f(t) -> expected``. The comparison is then on the residuals ``y − expected``
+        (autocorrelation-corrected), and the effect and tolerance are relative to the
+        mean expected level of the before window.
     direction, tolerance, alpha, min_n
         As in :func:`compare_samples` (autocorrelation is always corrected: one series).
 
@@ -1020,6 +1022,9 @@ def compare_windows(
         model = seasonal.fit(tt[ok], y[ok])
         model = seasonal if model is None else model
         expected = np.asarray(model.predict(tt), dtype=float)
+        how = type(seasonal).__name__
+    elif hasattr(seasonal, "predict"):  # already fitted elsewhere
+        expected = np.asarray(seasonal.predict(tt), dtype=float)
         how = type(seasonal).__name__
     else:
         msg = "seasonal must have fit/predict or be a callable returning expected values"
