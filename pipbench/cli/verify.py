@@ -71,7 +71,12 @@ def verify_cmd(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Did the change make things worse? Compare a canary with its baseline."""
+    """Did the change make things worse? Compare a canary with its baseline.
+
+    Two sample files (CSV or Parquet, one value per row in time order), or a canary
+    config over a dataset with selectors such as version=2.4.0. Exit code: 0 pass or
+    marginal, 1 fail, 3 no data, 2 bad input.
+    """
     result: Any
     if dataset is not None:
         if config is None:

@@ -49,7 +49,14 @@ import numpy as np
 from scipy import special, stats
 
 from pipbench.errors import ConfigError, InputError
-from pipbench.verify._stats import ar1_tau, average_ranks, pairwise_diff_quantiles
+from pipbench.verify._stats import (
+    ar1_tau,
+    arma11_tau,
+    average_ranks,
+    copula_tau_indicator,
+    copula_tau_ranks,
+    pairwise_diff_quantiles,
+)
 
 __all__ = [
     "DIRECTIONS",
@@ -82,6 +89,13 @@ MIN_N = {"mannwhitney": 5, "mannwhitney-hac": 8, "quantile": 20, "count": 1}
 
 #: Standard errors added to the lag-1 autocorrelation before correcting (small-n safety).
 _MARGIN = 0.5
+
+#: The same for per-interval counts, whose bursty autocorrelation is harder to estimate.
+_COUNT_MARGIN = 1.0
+
+#: Level of the dispersion / autocorrelation tests that switch counts to quasi-Poisson.
+_SWITCH_P = 0.1
+_SWITCH_INFLATION = 1.5
 
 _TIME_UNITS = {
     "ns": 1e-9,
@@ -306,11 +320,7 @@ def _rank_tau(x: np.ndarray, ranks: np.ndarray) -> tuple[float, float]:
     """
     scores = special.ndtri(ranks / (ranks.size + 1.0))
     rho, _ = ar1_tau([scores[: x.size], scores[x.size :]], margin=_MARGIN)
-    if rho <= 0:
-        return 0.0, 1.0
-    k = np.arange(1, max(2, int(math.log(1e-9) / math.log(rho)) + 2))
-    tau = 1.0 + 2.0 * float(np.sum(6.0 / math.pi * np.arcsin(rho**k / 2.0)))
-    return rho, tau
+    return rho, copula_tau_ranks(rho)
 
 
 def _t_sf(z: float, df: float) -> float:
@@ -475,16 +485,16 @@ def _quantile(
     rng = np.random.default_rng(seed)
     qb = float(np.quantile(b, q, method="inverted_cdf"))
     qc = float(np.quantile(c, q, method="inverted_cdf"))
-    taus = []
-    for arr, qq in ((b, qb), (c, qc)):
-        if autocorrelation == "auto":
-            _, t = ar1_tau([(arr <= qq).astype(float)])
-        else:
-            t = 1.0
-        taus.append(t)
+    tau = 1.0
+    if autocorrelation == "auto":
+        # lag-1 autocorrelation of the normal scores (within each sample), then the
+        # Gaussian-copula inflation of the indicator 1{x ≤ quantile}
+        scores = [special.ndtri(average_ranks(a)[0] / (a.size + 1.0)) for a in (b, c)]
+        rho, _ = ar1_tau(scores, margin=_MARGIN)
+        tau = copula_tau_indicator(rho, q)
+    taus = [tau, tau]
     mb = max(int(b.size / taus[0]), 1)
     mc = max(int(c.size / taus[1]), 1)
-    tau = max(taus)
     if tau > 1.0:
         notes.append(f"autocorrelated: m-out-of-n bootstrap with m={mb}/{mc}")
     bb = _orderstat_boot(b, q, mb, n_boot, rng)
@@ -553,6 +563,25 @@ def _dispersion(k: np.ndarray, e: np.ndarray) -> tuple[float, int]:
     return float(((k - mu) ** 2 / mu).sum()), int(k.size - 1)
 
 
+def _count_inflation(
+    b: np.ndarray, c: np.ndarray, eb: np.ndarray, ec: np.ndarray, rb: float, rc: float
+) -> tuple[float, float, float, int, float]:
+    """Over-dispersion ``φ`` (Pearson χ²/df), autocorrelation ``τ`` of the Pearson residuals
+    (signal-plus-noise plug-in), the χ², its df, and the z of the lag-1 autocorrelation."""
+    x2b, dfb = _dispersion(b, eb)
+    x2c, dfc = _dispersion(c, ec)
+    df = dfb + dfc
+    phi = max((x2b + x2c) / max(df, 1), 1.0)
+    resid = [
+        (b - rb * eb) / np.sqrt(np.maximum(rb * eb, 1e-12)),
+        (c - rc * ec) / np.sqrt(np.maximum(rc * ec, 1e-12)),
+    ]
+    _, t_ac = arma11_tau(resid, margin=_COUNT_MARGIN)
+    rho1, _ = ar1_tau(resid)  # bias-corrected, clipped at 0
+    z1 = rho1 * math.sqrt(b.size + c.size)
+    return phi, t_ac, x2b + x2c, df, z1
+
+
 def _counts(
     b: np.ndarray,
     c: np.ndarray,
@@ -580,14 +609,23 @@ def _counts(
     proportions = bool(np.all(b <= eb) and np.all(c <= ec) and np.all(eb == np.round(eb)))
     if method == "auto":
         method = "binomial" if proportions and max(rb, rc) >= 0.1 else "poisson"
-        if method == "poisson" and autocorrelation == "auto" and min(b.size, c.size) >= 5:
-            x2b, dfb = _dispersion(b, eb)
-            x2c, dfc = _dispersion(c, ec)
-            df = dfb + dfc
-            if df > 0 and stats.chi2.sf(x2b + x2c, df) < 0.05:
+        if (
+            method == "poisson"
+            and autocorrelation == "auto"
+            and min(b.size, c.size) >= 5
+            and kb > 0
+            and kc > 0
+        ):
+            phi, t_ac, x2, df, z1 = _count_inflation(b, c, eb, ec, rb, rc)
+            # Switch on evidence (10 % tests of dispersion and of lag-1 correlation) or on a
+            # large estimated inflation: for plain Poisson counts the exact test is the most
+            # powerful valid one, for bursty ones it fails healthy canaries.
+            evidence = stats.chi2.sf(x2, df) < _SWITCH_P or z1 > stats.norm.isf(_SWITCH_P)
+            if evidence or phi * t_ac >= _SWITCH_INFLATION:
                 method = "quasi-poisson"
                 notes.append(
-                    f"per-interval counts over-dispersed (Pearson χ²={x2b + x2c:.1f} on {df} df)"
+                    f"per-interval counts vary more than Poisson: dispersion {phi:.2f} "
+                    f"(χ²={x2:.1f} on {df} df), autocorrelation ×{t_ac:.2f}"
                 )
     tail = _ci_level(direction, alpha)
     up, down = 1.0 + tolerance, 1.0 - tolerance
@@ -621,25 +659,25 @@ def _counts(
             )
             lo, hi = confint_proportions_2indep(**kw, method="score", alpha=2 * tail)
     elif method == "quasi-poisson" and kb > 0 and kc > 0:
-        x2b, dfb = _dispersion(b, eb)
-        x2c, dfc = _dispersion(c, ec)
-        phi = max((x2b + x2c) / max(dfb + dfc, 1), 1.0)
-        t_ac = 1.0
-        if autocorrelation == "auto":
-            resid = [
-                (b - rb * eb) / np.sqrt(np.maximum(rb * eb, 1e-12)),
-                (c - rc * ec) / np.sqrt(np.maximum(rc * ec, 1e-12)),
-            ]
-            _, t_ac = ar1_tau(resid)
+        phi, t_ac, _, _, _ = _count_inflation(b, c, eb, ec, rb, rc)
+        if autocorrelation != "auto":
+            t_ac = 1.0
         tau = phi * t_ac
-        se = math.sqrt(tau * (1.0 / kb + 1.0 / kc))
-        df = max(b.size + c.size - 2, 1)
-        lrr = math.log(rr)
-        stat = (lrr - math.log(up)) / se
-        p_inc = float(stats.t.sf(stat, df))
-        p_dec = float(stats.t.cdf((lrr - math.log(down)) / se, df)) if down > 0 else 1.0
-        h = stats.t.isf(tail, df) * se
-        lo, hi = math.exp(lrr - h), math.exp(lrr + h)
+        # The exact conditional test on counts deflated by the variance inflation (the
+        # quasi-likelihood device): identical to the exact test when tau = 1.
+        x, n_eff = kc / tau, (kb + kc) / tau
+        pi_up = Ec * up / (Ec * up + Eb)
+        pi_dn = Ec * down / (Ec * down + Eb)
+        p_inc = float(special.betainc(x, n_eff - x + 1.0, pi_up))  # P(X ≥ x), continuous
+        p_dec = float(special.betainc(n_eff - x, x + 1.0, 1.0 - pi_dn))  # P(X ≤ x)
+        stat = x
+        pl_, ph_ = (
+            stats.beta.ppf(tail, x, n_eff - x + 1.0),
+            stats.beta.isf(tail, x + 1.0, n_eff - x),
+        )
+        odds = Eb / Ec
+        lo = pl_ / (1 - pl_) * odds
+        hi = ph_ / (1 - ph_) * odds if ph_ < 1 else math.inf
         notes.append(
             f"variance inflated ×{tau:.2f} (dispersion {phi:.2f}, autocorrelation {t_ac:.2f})"
         )
@@ -788,7 +826,7 @@ def compare_samples(
             "mannwhitney-hac": "positive lag-1 autocorrelation estimated in the ranks",
             "quantile": f"quantile={quantile} requested",
             "poisson": "error counts over exposures, errors rare",
-            "quasi-poisson": "error counts over-dispersed between intervals",
+            "quasi-poisson": "error counts over-dispersed or autocorrelated between intervals",
             "binomial": "error counts out of requests, errors not rare",
         }.get(result.method, "")
         note = f"auto picked {result.method}" + (f": {why}" if why else "")
