@@ -16,11 +16,16 @@
     canaries far more often than ``alpha``.
 ``quantile``
     Difference (ratio) of a percentile (p95, p99) by an exact bootstrap of the order
-    statistic; under autocorrelation an m-out-of-n version with ``m = n / τ``.
+    statistic (no resampling: the order statistic's bootstrap law is binomial); under
+    autocorrelation an m-out-of-n version with ``m = n / τ``, ``τ`` the Gaussian-copula
+    inflation of the indicator ``1{x ≤ quantile}`` (Owen's T).
 ``poisson``
     Error counts over exposures (requests, seconds): the exact conditional binomial test
-    of the rate ratio (sparse errors are the common case) with a Clopper-Pearson interval;
-    ``quasi-poisson`` when per-interval counts are over-dispersed or autocorrelated.
+    of the rate ratio (sparse errors are the common case) with a Clopper-Pearson interval.
+``quasi-poisson``
+    The same test on counts deflated by the variance inflation ``φ·τ`` (Pearson
+    dispersion × autocorrelation of a bursty rate, "signal plus noise" plug-in), chosen
+    by ``auto`` when the per-interval counts vary more than Poisson allows.
 ``binomial``
     Errors out of requests when errors are not rare: score test and interval of the
     ratio of proportions (Miettinen-Nurminen, via statsmodels).
