@@ -150,6 +150,28 @@ def _other_aa(quick: bool) -> list[Result]:
             f"±{se:.3f}, {reps2} reps; exact test is conservative",
         )
     )
+    # bursty errors: the per-minute log-rate is an AR(1) (a Cox process)
+    for rho, n in ((0.7, 60), (0.9, 120)):
+        reps3 = 200 if quick else 600
+        fails = exact = 0
+        e = np.full(n, 1000.0)
+        for _ in range(reps3):
+            lam = 2 * np.exp(0.5 * np.vstack([_ar1(rng, n, rho), _ar1(rng, n, rho)]))
+            b, c = rng.poisson(lam)
+            kw = {"baseline_exposure": e, "canary_exposure": e}
+            fails += compare_samples(b, c, **kw).verdict == "fail"
+            exact += compare_samples(b, c, method="poisson", **kw).verdict == "fail"
+        p, se = _rate(fails, reps3)
+        pe, _ = _rate(exact, reps3)
+        res.append(
+            Result(
+                f"verify A/A false-fail bursty errors AR(1) rho={rho} n={n}",
+                p,
+                "rate",
+                "<= 0.05",
+                f"±{se:.3f}, {reps3} reps; exact Poisson alone {pe:.3f}",
+            )
+        )
     return res
 
 
