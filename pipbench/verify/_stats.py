@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 _MATERIALISE = 400_000  # below this many pairs we build every difference
-_BRACKET = 30_000  # a bracket this small is built and partitioned
+_BRACKET = 12_000  # a bracket this small is built and partitioned
 
 
 def average_ranks(a: np.ndarray) -> tuple[np.ndarray, float]:
@@ -114,12 +114,11 @@ def pairwise_diff_quantiles(x: np.ndarray, y: np.ndarray, ranks: Sequence[int]) 
     hi_s = np.where(hi_i < m, sample[np.clip(hi_i, 0, m - 1)], hi0)
     counts = _count_le(xs, ys, np.concatenate([lo_s, hi_s]))
     c_los, c_his = counts[: ks.size], counts[ks.size :]
-    cache: tuple[int, int, np.ndarray] | None = None  # (c_lo, c_hi, sorted diffs in bracket)
+    done = np.zeros(ks.size, dtype=bool)
     for pos in np.argsort(ks):
-        k = int(ks[pos])
-        if cache is not None and cache[0] < k <= cache[1]:
-            out[pos] = cache[2][k - cache[0] - 1]
+        if done[pos]:
             continue
+        k = int(ks[pos])
         if c_los[pos] < k <= c_his[pos]:
             lo, hi, c_lo, c_hi = (
                 float(lo_s[pos]),
@@ -130,6 +129,7 @@ def pairwise_diff_quantiles(x: np.ndarray, y: np.ndarray, ranks: Sequence[int]) 
         else:
             if k == 1 or _count_le(xs, ys, np.array([lo0]))[0] >= k:
                 out[pos] = lo0
+                done[pos] = True
                 continue
             lo, hi = lo0, hi0
             c_lo, c_hi = int(_count_le(xs, ys, np.array([lo]))[0]), n_pairs
@@ -167,6 +167,7 @@ def pairwise_diff_quantiles(x: np.ndarray, y: np.ndarray, ranks: Sequence[int]) 
                 break
         if found is not None:
             out[pos] = found
+            done[pos] = True
             continue
         # materialise the differences in (lo, hi]
         start = np.searchsorted(ys, xs - hi, side="left")  # y_j >= x_i - hi
@@ -175,14 +176,20 @@ def pairwise_diff_quantiles(x: np.ndarray, y: np.ndarray, ranks: Sequence[int]) 
         total = int(lens.sum())
         if total == 0:
             out[pos] = hi
+            done[pos] = True
             continue
         rows = np.repeat(np.arange(xs.size), lens)
         offs = np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens)
-        diffs = np.sort(xs[rows] - ys[start[rows] + offs])
-        r = min(max(k - c_lo - 1, 0), total - 1)
-        out[pos] = diffs[r]
-        if total == c_hi - c_lo:  # consistent bracket: reuse for the next ranks
-            cache = (c_lo, c_hi, diffs)
+        diffs = xs[rows] - ys[start[rows] + offs]
+        # every rank that falls in this bracket is answered by one partition
+        if total == c_hi - c_lo:
+            inside = np.nonzero(~done & (ks > c_lo) & (ks <= c_hi))[0]
+        else:  # float rounding at the edges: answer this rank only
+            inside = np.array([pos])
+        idx = np.clip(ks[inside] - c_lo - 1, 0, total - 1)
+        diffs.partition(np.unique(idx))
+        out[inside] = diffs[idx]
+        done[inside] = True
     return out
 
 
