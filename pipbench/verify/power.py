@@ -96,6 +96,9 @@ def minimum_detectable_effect(
     >>> round(minimum_detectable_effect(2000, sigma=0.5), 3)
     0.041
     """
+    if test not in ("mannwhitney", "t"):
+        msg = f"test={test!r}; expected 'mannwhitney' or 't'"
+        raise ConfigError(msg)
     s = _sigma(sigma, cv)
     nc = n_baseline if n_canary is None else n_canary
     if n_baseline <= 0 or nc <= 0 or tau < 1:
