@@ -390,7 +390,7 @@ def test_rank_sum_variance_under_ar1_matches_inflation() -> None:
     from scipy import signal
 
     from pipbench.verify._stats import average_ranks
-    from pipbench.verify.compare import _rank_tau
+    from pipbench.verify.ranktest import _rank_tau
 
     rng = np.random.default_rng(15)
     n, rho, reps = 400, 0.8, 600

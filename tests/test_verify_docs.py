@@ -10,7 +10,20 @@ import pytest
 
 import pipbench.verify as verify
 
-MODULES = ["compare", "judge", "kayenta", "sequential", "power", "budget", "config", "_stats"]
+MODULES = [
+    "compare",
+    "ranktest",
+    "quantile",
+    "counts",
+    "result",
+    "judge",
+    "kayenta",
+    "sequential",
+    "power",
+    "budget",
+    "config",
+    "_stats",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

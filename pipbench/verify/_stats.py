@@ -10,20 +10,44 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from pipbench.errors import InputError
+
 __all__ = [
+    "RHO_MARGIN",
     "ar1_tau",
     "arma11_tau",
+    "as_array",
     "average_ranks",
     "copula_tau_indicator",
     "copula_tau_ranks",
     "pairwise_diff_quantiles",
 ]
 
+#: Standard errors added to an estimated lag-1 autocorrelation before it corrects a test:
+#: short, strongly autocorrelated series under-estimate it (calibrated in bench_verify).
+RHO_MARGIN = 0.5
+
 _MATERIALISE = 400_000  # below this many pairs we build every difference
 _BRACKET = 12_000  # a bracket this small is built and partitioned
+
+
+def as_array(values: Any, name: str) -> np.ndarray:
+    """``values`` as a 1-D float array, or an :class:`~pipbench.errors.InputError` naming it."""
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        msg = "values must be numbers"
+        raise InputError(msg, field=name, expected="an array-like of numbers") from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        msg = f"values must be one-dimensional, got shape {arr.shape}"
+        raise InputError(msg, field=name, expected="a 1-D array-like in time order")
+    return arr
 
 
 def average_ranks(a: np.ndarray) -> tuple[np.ndarray, float]:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from pipbench.errors import ConfigError, InputError
-from pipbench.verify.compare import Comparison
+from pipbench.verify.result import Comparison
 
 __all__ = [
     "BURN_RATE_ALERTS",
