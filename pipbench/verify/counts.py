@@ -148,19 +148,9 @@ def count_test(
             stat = 0.0
         else:
             kw = {"count1": kc, "nobs1": Ec, "count2": kb, "nobs2": Eb, "compare": "ratio"}
-            p_inc = float(
-                test_proportions_2indep(**kw, value=up, alternative="larger", method="score").pvalue
-            )
-            p_dec = float(
-                test_proportions_2indep(
-                    **kw, value=down, alternative="smaller", method="score"
-                ).pvalue
-            )
-            stat = float(
-                test_proportions_2indep(
-                    **kw, value=up, alternative="larger", method="score"
-                ).statistic
-            )
+            inc = test_proportions_2indep(**kw, value=up, alternative="larger", method="score")
+            dec = test_proportions_2indep(**kw, value=down, alternative="smaller", method="score")
+            p_inc, p_dec, stat = float(inc.pvalue), float(dec.pvalue), float(inc.statistic)
             lo, hi = confint_proportions_2indep(**kw, method="score", alpha=2 * tail)
     elif method == "quasi-poisson" and kb > 0 and kc > 0:
         phi, t_ac, _, _, _ = _count_inflation(b, c, eb, ec, rb, rc)
