@@ -34,7 +34,7 @@ __all__ = ["count_test", "exposure_array"]
 
 #: Standard errors added to the residuals' lag-1 autocorrelation (bursty counts are hard
 #: to estimate from a few dozen intervals).
-COUNT_MARGIN = 1.0
+COUNT_MARGIN = 1.5
 #: Level of the dispersion / autocorrelation tests that switch counts to quasi-Poisson.
 SWITCH_P = 0.1
 #: Estimated variance inflation that switches to quasi-Poisson without a significant test.
