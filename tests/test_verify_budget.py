@@ -61,3 +61,18 @@ def test_latency_bad_fraction_and_errors() -> None:
         budget_impact(0.0, 0.1, slo=99.9)
     with pytest.raises(ConfigError, match="canary_bad_fraction"):
         budget_impact(0.0, 1.5, slo=0.999)
+
+
+def test_budget_impact_of_an_error_comparison() -> None:
+    """The comparison's error fractions feed the burn rate; latency comparisons are refused."""
+    from pipbench.verify import budget_impact_of, compare_samples
+
+    r = compare_samples(
+        [1, 0, 2], [9, 12, 10], baseline_exposure=[1000] * 3, canary_exposure=[1000] * 3
+    )
+    imp = budget_impact_of(r, slo=0.999)
+    assert imp.burn_rate == pytest.approx((31 / 3000) / 0.001)
+    assert imp.baseline_burn_rate == pytest.approx((3 / 3000) / 0.001)
+    lat = compare_samples([0.1, 0.2, 0.3, 0.4, 0.5], [0.1, 0.2, 0.3, 0.4, 0.6])
+    with pytest.raises(ConfigError, match="bad_fraction"):
+        budget_impact_of(lat, slo=0.999)

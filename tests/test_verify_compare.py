@@ -174,7 +174,7 @@ def test_power_close_to_t_test_on_logs() -> None:
 def test_poisson_is_conditional_binomial() -> None:
     """Reference: scipy.stats.binomtest of canary errors given the total (closed form)."""
     b, c = [0, 1, 0, 0, 2], [1, 2, 3, 0, 2]
-    r = compare_samples(b, c, baseline_exposure=5000, canary_exposure=4000)
+    r = compare_samples(b, c, baseline_exposure=5000, canary_exposure=4000, method="poisson")
     assert r.method == "poisson"
     pi0 = 4000 / 9000
     ref = stats.binomtest(8, 11, pi0, alternative="greater")
@@ -186,7 +186,9 @@ def test_poisson_is_conditional_binomial() -> None:
 
 def test_poisson_tolerance_and_no_errors() -> None:
     """Tolerance moves the null rate ratio; zero errors on both sides is a pass, p=1."""
-    r = compare_samples([3], [5], baseline_exposure=1000, canary_exposure=1000, tolerance=0.5)
+    r = compare_samples(
+        [3], [5], baseline_exposure=1000, canary_exposure=1000, tolerance=0.5, method="poisson"
+    )
     ref = stats.binomtest(5, 8, 1.5 / 2.5, alternative="greater").pvalue
     assert r.p_value == pytest.approx(ref)
     z = compare_samples([0, 0], [0, 0], baseline_exposure=[10, 10], canary_exposure=[10, 10])
@@ -305,7 +307,8 @@ def test_time_units_are_converted() -> None:
     r = compare_samples(b, b * 1000.0, unit=("s", "ms"), autocorrelation="ignore")
     assert r.effect == pytest.approx(0.0, abs=1e-12)
     assert r.verdict == "pass"
-    assert "converted" in r.notes[0]
+    assert any("converted from ms to s" in n for n in r.notes)
+    assert r.notes[0].startswith("auto picked mannwhitney")
 
 
 def test_constant_data_pass_and_explanation_is_one_sentence() -> None:
@@ -379,3 +382,158 @@ def test_before_after_bad_windows() -> None:
         compare_windows(np.ones(20), before=slice(0, 12), after=slice(10, 20))
     with pytest.raises(ConfigError, match="no timestamps"):
         compare_windows(np.ones(20), before=(0, 10), after=(10, 20))
+
+
+def test_rank_sum_variance_under_ar1_matches_inflation() -> None:
+    """Reference: Monte-Carlo variance of U for two independent AR(1) series (ρ=0.8)
+    against the closed form nx·ny·(n+1)/12 · τ, τ = 1 + 2Σ(6/π)asin(ρᵏ/2)."""
+    from scipy import signal
+
+    from pipbench.verify._stats import average_ranks
+    from pipbench.verify.ranktest import _rank_tau
+
+    rng = np.random.default_rng(15)
+    n, rho, reps = 400, 0.8, 600
+    us, taus = [], []
+    for _ in range(reps):
+        e = rng.normal(size=(2, n)) * math.sqrt(1 - rho * rho)
+        e[:, 0] = rng.normal(size=2)
+        x, y = signal.lfilter([1.0], [1.0, -rho], e, axis=1)
+        ranks, _ = average_ranks(np.concatenate([x, y]))
+        us.append(ranks[:n].sum() - n * (n + 1) / 2)
+        taus.append(_rank_tau(x, ranks)[1])
+    k = np.arange(1, 400)
+    tau_true = 1 + 2 * np.sum(6 / np.pi * np.arcsin(rho**k / 2))
+    var_iid = n * n * (2 * n + 1) / 12
+    assert np.var(us) / var_iid == pytest.approx(tau_true, rel=0.15)
+    assert np.median(taus) == pytest.approx(tau_true, rel=0.15)
+
+
+_values = st.lists(
+    st.one_of(
+        st.floats(-1e6, 1e6, allow_nan=False),
+        st.just(math.nan),
+        st.just(0.0),
+        st.integers(0, 5).map(float),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    _values,
+    _values,
+    st.sampled_from(["auto", "mannwhitney", "mannwhitney-hac", "quantile", "poisson"]),
+    st.sampled_from(["increase", "decrease", "either"]),
+    st.sampled_from([0.0, 0.1]),
+)
+def test_never_crashes_never_silently_passes(b, c, method, direction, tolerance) -> None:
+    """Any input gives a Comparison or a pipbench error; no data is never a pass."""
+    from pipbench.errors import PipbenchError
+
+    try:
+        r = compare_samples(
+            b,
+            c,
+            method=method,
+            direction=direction,
+            tolerance=tolerance,
+            quantile=None,
+            n_boot=200,
+        )
+    except PipbenchError:
+        return
+    assert r.verdict in ("pass", "fail", "nodata")
+    finite_b = sum(1 for v in b if math.isfinite(v))
+    finite_c = sum(1 for v in c if math.isfinite(v))
+    if finite_b == 0 or finite_c == 0:
+        assert r.verdict == "nodata"
+    if r.verdict != "nodata":
+        assert 0.0 <= r.p_value <= 1.0
+        assert (r.verdict == "fail") == (r.classification in ("high", "low"))
+
+
+def test_bivariate_normal_via_owens_t() -> None:
+    """Reference: scipy.stats.multivariate_normal.cdf for Φ₂(h, h; r) used by the quantile
+    correction (Φ(h) − 2·T(h, √((1−r)/(1+r))))."""
+    from scipy import special
+
+    for h, r in [(1.645, 0.3), (2.326, 0.8), (0.0, 0.5)]:
+        ref = stats.multivariate_normal(mean=[0, 0], cov=[[1, r], [r, 1]]).cdf([h, h])
+        got = stats.norm.cdf(h) - 2 * special.owens_t(h, math.sqrt((1 - r) / (1 + r)))
+        assert got == pytest.approx(ref, abs=1e-6)
+
+
+def test_copula_taus_match_long_simulation() -> None:
+    """Reference: integrated autocorrelation (Σ of empirical acf) of ranks and of the p95
+    indicator of a long Gaussian AR(1) (ρ=0.7, 400k points)."""
+    from scipy import signal
+
+    from pipbench.verify._stats import copula_tau_indicator, copula_tau_ranks
+
+    rng = np.random.default_rng(16)
+    rho, n = 0.7, 400_000
+    x = signal.lfilter([1.0], [1.0, -rho], rng.normal(0, math.sqrt(1 - rho * rho), n))
+
+    def iat(s: np.ndarray, lags: int = 60) -> float:
+        c = s - s.mean()
+        v = np.dot(c, c)
+        return 1 + 2 * sum(np.dot(c[k:], c[:-k]) / v for k in range(1, lags))
+
+    ranks = stats.rankdata(x)
+    assert copula_tau_ranks(rho) == pytest.approx(iat(ranks), rel=0.08)
+    ind = (x <= np.quantile(x, 0.95)).astype(float)
+    assert copula_tau_indicator(rho, 0.95) == pytest.approx(iat(ind), rel=0.1)
+
+
+def test_arma11_tau_for_bursty_counts() -> None:
+    """Reference: Monte-Carlo variance of the total of Poisson counts whose log-rate is an
+    AR(1) (a Cox process), against n·Var(count)·τ."""
+    from scipy import signal
+
+    from pipbench.verify._stats import arma11_tau
+
+    rng = np.random.default_rng(17)
+    n, reps, rho = 120, 3000, 0.8
+    e = rng.normal(0, 0.5 * math.sqrt(1 - rho * rho), (reps, n))
+    e[:, 0] = rng.normal(0, 0.5, reps)
+    lam = 2 * np.exp(signal.lfilter([1.0], [1.0, -rho], e, axis=1))
+    k = rng.poisson(lam)
+    tau_mc = k.sum(axis=1).var() / (n * k.var())
+    est = np.median([arma11_tau([row], margin=0)[1] for row in k[:300]])
+    assert est == pytest.approx(tau_mc, rel=0.3)
+
+
+def test_quasi_poisson_reduces_to_exact_test_without_inflation() -> None:
+    """Reference: scipy.stats.binomtest; the deflated conditional test with τ = 1 is exactly
+    the exact Poisson test (continuous incomplete-beta form at integer counts)."""
+    from scipy import special
+
+    pi0 = 4000 / 9000
+    assert special.betainc(8, 11 - 8 + 1, pi0) == pytest.approx(
+        stats.binomtest(8, 11, pi0, alternative="greater").pvalue
+    )
+
+
+def test_bursty_error_counts_stay_calibrated() -> None:
+    """A/A error counts whose log-rate is an AR(1) (ρ=0.7, bursty errors): auto keeps the
+    false-fail ≤ alpha where the exact Poisson test does not (Monte Carlo, 300 reps)."""
+    from scipy import signal
+
+    rng = np.random.default_rng(18)
+    reps, n, rho = 300, 60, 0.7
+    auto = exact = 0
+    e = np.full(n, 1000.0)
+    for _ in range(reps):
+        z = rng.normal(0, 0.5 * math.sqrt(1 - rho * rho), (2, n))
+        z[:, 0] = rng.normal(0, 0.5, 2)
+        lam = 2 * np.exp(signal.lfilter([1.0], [1.0, -rho], z, axis=1))
+        b, c = rng.poisson(lam)
+        auto += compare_samples(b, c, baseline_exposure=e, canary_exposure=e).verdict == "fail"
+        exact += (
+            compare_samples(b, c, baseline_exposure=e, canary_exposure=e, method="poisson").verdict
+            == "fail"
+        )
+    assert false_fail_ok(auto, reps)
+    assert exact / reps > 0.12

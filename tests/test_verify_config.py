@@ -229,3 +229,37 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     # all-NaN canary → nodata exit code 3, never a pass
     n = _write(tmp_path / "n.csv", np.full(10, np.nan))
     assert main(["verify", "--baseline", str(b), "--canary", str(n)]) == 3
+
+
+def test_cli_units_kind_and_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Units are converted (s vs ms), negative latencies are an error with --kind latency,
+    and error counts with an exposure column use the exact Poisson test."""
+    rng = np.random.default_rng(2)
+    lat = rng.lognormal(-2, 0.3, 300)
+    b = _write(tmp_path / "b.csv", lat)
+    c = _write(tmp_path / "c.csv", lat * 1000)
+    assert main(["verify", "-b", str(b), "-c", str(c), "--units", "s,ms", "--json"]) == 0
+    assert "converted from ms to s" in capsys.readouterr().out
+    neg = _write(tmp_path / "neg.csv", np.r_[lat[:-1], -0.1])
+    assert main(["verify", "-b", str(b), "-c", str(neg), "--kind", "latency"]) == 2
+    assert "negative latencies" in capsys.readouterr().err
+    eb, ec = tmp_path / "eb.csv", tmp_path / "ec.csv"
+    pl.DataFrame({"errors": [0, 1, 0, 1], "requests": [1000] * 4}).write_csv(eb)
+    pl.DataFrame({"errors": [3, 4, 2, 5], "requests": [1000] * 4}).write_csv(ec)
+    rc = main(
+        [
+            "verify",
+            "-b",
+            str(eb),
+            "-c",
+            str(ec),
+            "--column",
+            "errors",
+            "--exposure-column",
+            "requests",
+            "--json",
+        ]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 1
+    assert out["method"] == "poisson"

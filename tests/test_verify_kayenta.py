@@ -208,6 +208,22 @@ def test_known_failure_sparse_error_counts_degenerate_interval() -> None:
     assert max(abs(lo), abs(hi), abs(est)) < 1e-5  # no information about the size
     e = np.full(60, 1000.0)
     ours = compare_samples(b, c, baseline_exposure=e, canary_exposure=e)
-    assert ours.method == "poisson"
+    assert ours.method in ("poisson", "quasi-poisson")
     assert ours.verdict == "fail"
     assert ours.ci[0] < 3.0 < ours.ci[1]  # rate ratio 4 → effect +300 %
+
+
+def test_critical_metric_without_data_fails_the_canary() -> None:
+    """Kayenta source (WeightedSumScorer.criticalFailures: critical and not Pass): a critical
+    metric classified Nodata carries critical=true and zeroes the score."""
+    x = np.arange(20.0)
+    m = [
+        KayentaMetric("lat", groups=("g",), critical=True),
+        KayentaMetric("cpu", groups=("g",)),
+        KayentaMetric("mem", groups=("g",)),
+    ]
+    res = kayenta_judge({"lat": ([], x), "cpu": (x, x), "mem": (x, x)}, m)  # 1/3 Nodata
+    assert "NODATA" not in res.reason
+    assert res.metrics[0].classification == "Nodata"
+    assert res.score == 0.0
+    assert res.classification == "Fail"

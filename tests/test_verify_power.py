@@ -84,3 +84,8 @@ def test_planning_bad_parameters() -> None:
         canary_duration(0.1, request_rate=10, canary_share=0, sigma=0.5)
     with pytest.raises(ConfigError, match="error_rate"):
         canary_duration(0.1, request_rate=10, canary_share=0.1, error_rate=2.0)
+
+
+def test_unknown_test_name() -> None:
+    with pytest.raises(ConfigError, match="test="):
+        minimum_detectable_effect(100, sigma=0.5, test="z")

@@ -62,9 +62,21 @@ def verify_cmd(
     quantile: float | None = typer.Option(
         None, "--quantile", help="Compare a percentile, e.g. 0.99."
     ),
+    kind: str = typer.Option("auto", "--kind", help="auto, latency (rejects < 0), value, count."),
+    units: str | None = typer.Option(
+        None, "--units", help="BASELINE,CANARY units, e.g. s,ms (time units are converted)."
+    ),
+    exposure_column: str | None = typer.Option(
+        None, "--exposure-column", help="Requests per row, for error counts in --column."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Did the change make things worse? Compare a canary with its baseline."""
+    """Did the change make things worse? Compare a canary with its baseline.
+
+    Two sample files (CSV or Parquet, one value per row in time order), or a canary
+    config over a dataset with selectors such as version=2.4.0. Exit code: 0 pass or
+    marginal, 1 fail, 3 no data, 2 bad input.
+    """
     result: Any
     if dataset is not None:
         if config is None:
@@ -91,14 +103,26 @@ def verify_cmd(
             raise ConfigError(msg)
         b = _read_column(Path(baseline), column)
         c = _read_column(Path(canary), column)
+        kw: dict[str, Any] = {}
+        if exposure_column is not None:
+            kw["baseline_exposure"] = _read_column(Path(baseline), exposure_column)
+            kw["canary_exposure"] = _read_column(Path(canary), exposure_column)
+        if units is not None:
+            parts = [u.strip() for u in units.split(",")]
+            if len(parts) != 2:
+                msg = f"--units {units!r}: expected BASELINE,CANARY, e.g. s,ms"
+                raise ConfigError(msg)
+            kw["unit"] = (parts[0], parts[1])
         result = compare_samples(
             b,
             c,
+            kind=kind,  # type: ignore[arg-type]
             direction=direction,  # type: ignore[arg-type]
             tolerance=tolerance,
             alpha=alpha,
             method=method,  # type: ignore[arg-type]
             quantile=quantile,
+            **kw,
         )
         verdict = result.verdict
         if as_json:

@@ -11,11 +11,18 @@ The "did the fix work" half of a PIP:
 - :func:`kayenta_judge` — a faithful NetflixACAJudge (Kayenta) for comparison and migration.
 - :class:`SequentialCanary` — look every few minutes without inflating false alarms.
 - :func:`minimum_detectable_effect`, :func:`canary_duration` — planning.
-- :func:`budget_impact` — the canary's error rate as a burn rate at full rollout.
+- :func:`budget_impact`, :func:`budget_impact_of` — the canary's error rate as a burn rate
+  at full rollout, and the SRE Workbook burn-rate alert it would trip.
 - :func:`load_canary_config` — canary TOML or Kayenta canary-config JSON.
 """
 
-from pipbench.verify.budget import BURN_RATE_ALERTS, BudgetImpact, BurnRateAlert, budget_impact
+from pipbench.verify.budget import (
+    BURN_RATE_ALERTS,
+    BudgetImpact,
+    BurnRateAlert,
+    budget_impact,
+    budget_impact_of,
+)
 from pipbench.verify.compare import Comparison, compare_samples, compare_windows
 from pipbench.verify.config import CanaryConfig, MetricQuery, load_canary_config, run_canary
 from pipbench.verify.judge import CanaryJudgement, MetricJudgement, MetricSpec, judge_canary
@@ -39,6 +46,7 @@ __all__ = [
     "SequentialCanary",
     "SequentialLook",
     "budget_impact",
+    "budget_impact_of",
     "canary_duration",
     "compare_samples",
     "compare_windows",

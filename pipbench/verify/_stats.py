@@ -10,13 +10,44 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-__all__ = ["ar1_tau", "average_ranks", "pairwise_diff_quantiles"]
+from pipbench.errors import InputError
+
+__all__ = [
+    "RHO_MARGIN",
+    "ar1_tau",
+    "arma11_tau",
+    "as_array",
+    "average_ranks",
+    "copula_tau_indicator",
+    "copula_tau_ranks",
+    "pairwise_diff_quantiles",
+]
+
+#: Standard errors added to an estimated lag-1 autocorrelation before it corrects a test:
+#: short, strongly autocorrelated series under-estimate it (calibrated in bench_verify).
+RHO_MARGIN = 0.5
 
 _MATERIALISE = 400_000  # below this many pairs we build every difference
-_BRACKET = 30_000  # a bracket this small is built and partitioned
+_BRACKET = 12_000  # a bracket this small is built and partitioned
+
+
+def as_array(values: Any, name: str) -> np.ndarray:
+    """``values`` as a 1-D float array, or an :class:`~pipbench.errors.InputError` naming it."""
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        msg = "values must be numbers"
+        raise InputError(msg, field=name, expected="an array-like of numbers") from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        msg = f"values must be one-dimensional, got shape {arr.shape}"
+        raise InputError(msg, field=name, expected="a 1-D array-like in time order")
+    return arr
 
 
 def average_ranks(a: np.ndarray) -> tuple[np.ndarray, float]:
@@ -107,12 +138,11 @@ def pairwise_diff_quantiles(x: np.ndarray, y: np.ndarray, ranks: Sequence[int]) 
     hi_s = np.where(hi_i < m, sample[np.clip(hi_i, 0, m - 1)], hi0)
     counts = _count_le(xs, ys, np.concatenate([lo_s, hi_s]))
     c_los, c_his = counts[: ks.size], counts[ks.size :]
-    cache: tuple[int, int, np.ndarray] | None = None  # (c_lo, c_hi, sorted diffs in bracket)
+    done = np.zeros(ks.size, dtype=bool)
     for pos in np.argsort(ks):
-        k = int(ks[pos])
-        if cache is not None and cache[0] < k <= cache[1]:
-            out[pos] = cache[2][k - cache[0] - 1]
+        if done[pos]:
             continue
+        k = int(ks[pos])
         if c_los[pos] < k <= c_his[pos]:
             lo, hi, c_lo, c_hi = (
                 float(lo_s[pos]),
@@ -123,6 +153,7 @@ def pairwise_diff_quantiles(x: np.ndarray, y: np.ndarray, ranks: Sequence[int]) 
         else:
             if k == 1 or _count_le(xs, ys, np.array([lo0]))[0] >= k:
                 out[pos] = lo0
+                done[pos] = True
                 continue
             lo, hi = lo0, hi0
             c_lo, c_hi = int(_count_le(xs, ys, np.array([lo]))[0]), n_pairs
@@ -160,6 +191,7 @@ def pairwise_diff_quantiles(x: np.ndarray, y: np.ndarray, ranks: Sequence[int]) 
                 break
         if found is not None:
             out[pos] = found
+            done[pos] = True
             continue
         # materialise the differences in (lo, hi]
         start = np.searchsorted(ys, xs - hi, side="left")  # y_j >= x_i - hi
@@ -168,14 +200,20 @@ def pairwise_diff_quantiles(x: np.ndarray, y: np.ndarray, ranks: Sequence[int]) 
         total = int(lens.sum())
         if total == 0:
             out[pos] = hi
+            done[pos] = True
             continue
         rows = np.repeat(np.arange(xs.size), lens)
         offs = np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens)
-        diffs = np.sort(xs[rows] - ys[start[rows] + offs])
-        r = min(max(k - c_lo - 1, 0), total - 1)
-        out[pos] = diffs[r]
-        if total == c_hi - c_lo:  # consistent bracket: reuse for the next ranks
-            cache = (c_lo, c_hi, diffs)
+        diffs = xs[rows] - ys[start[rows] + offs]
+        # every rank that falls in this bracket is answered by one partition
+        if total == c_hi - c_lo:
+            inside = np.nonzero(~done & (ks > c_lo) & (ks <= c_hi))[0]
+        else:  # float rounding at the edges: answer this rank only
+            inside = np.array([pos])
+        idx = np.clip(ks[inside] - c_lo - 1, 0, total - 1)
+        diffs.partition(np.unique(idx))
+        out[inside] = diffs[idx]
+        done[inside] = True
     return out
 
 
@@ -225,3 +263,114 @@ def ar1_tau(series: Sequence[np.ndarray], *, margin: float = 0.0) -> tuple[float
     if margin > 0 and rho > 0:
         rho = float(min(rho + margin * math.sqrt((1.0 - rho * rho) / n_tot), 0.98))
     return rho, (1.0 + rho) / (1.0 - rho)
+
+
+def _pooled_acf(series: Sequence[np.ndarray], max_lag: int) -> tuple[np.ndarray, int]:
+    """Autocorrelations at lags 1..max_lag pooled over series (each centred on its mean)."""
+    num = np.zeros(max_lag)
+    den = 0.0
+    n_tot = 0
+    for s in series:
+        a = np.asarray(s, dtype=float)
+        if a.size < 3:
+            continue
+        c = a - a.mean()
+        den += float(np.dot(c, c))
+        n_tot += a.size
+        for k in range(1, min(max_lag, a.size - 1) + 1):
+            num[k - 1] += float(np.dot(c[k:], c[:-k]))
+    if den <= 0:
+        return np.zeros(max_lag), n_tot
+    return num / den, n_tot
+
+
+def arma11_tau(series: Sequence[np.ndarray], *, margin: float = 0.5) -> tuple[float, float]:
+    """Integrated autocorrelation time for "signal plus noise" series (ARMA(1,1) plug-in).
+
+    Per-interval error counts of a bursty service are a Poisson noise on top of an
+    autocorrelated rate: their autocorrelation is ``A·ρᵏ`` with ``A < 1``, so an AR(1)
+    extrapolated from lag 1 badly under-states ``τ``. Here ``ρ = Σ acf(2..K) / Σ acf(1..K−1)``
+    (K ≤ 5; less biased in short series than a least-squares decay) and
+    ``τ = 1 + 2·acf(1)/(1 − ρ)`` capped at ``n/2``; the autocorrelations are corrected for
+    mean-centring (``+τ/n``, iterated) and ``acf(1)`` is raised by ``margin`` standard
+    errors.
+
+    Returns
+    -------
+    (acf1, tau)
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> from scipy import signal
+    >>> lam = np.exp(signal.lfilter([1.0], [1.0, -0.8], rng.normal(0, 0.6, 20000)))
+    >>> acf1, tau = arma11_tau([rng.poisson(2 * lam)], margin=0)
+    >>> 2 < tau < 8
+    True
+    """
+    sizes = [np.asarray(s).size for s in series]
+    n_bar = float(np.mean(sizes)) if sizes else 0.0
+    if n_bar < 4:
+        return 0.0, 1.0
+    max_lag = int(min(5, max(2, n_bar // 4)))
+    acf_raw, n_tot = _pooled_acf(series, max_lag)
+    # Centring on the sample mean biases every autocorrelation by about −τ/n (the variance
+    # of the mean is τσ²/n): correct by a short fixed-point iteration on τ.
+    tau, a1 = 1.0, 0.0
+    for _ in range(5):
+        acf = acf_raw + tau / n_bar
+        a1 = float(acf[0]) + margin * math.sqrt(1.0 / max(n_tot, 1))
+        if a1 <= 0:
+            return 0.0, 1.0
+        a1 = min(a1, 0.98)
+        den = float(acf[:-1].sum())
+        # The ratio of two noisy sums explodes when the denominator is near zero: shrink
+        # it toward 0 by den² / (den² + se²), se the denominator's standard error.
+        se2 = (max_lag - 1) / max(n_tot, 1)
+        rho = float(acf[1:].sum() / den) * den * den / (den * den + se2) if den > 0 else 0.0
+        rho = min(max(rho, 0.0), 0.98)
+        tau = min(1.0 + 2.0 * a1 / (1.0 - rho), n_bar / 2.0)
+    return a1, tau
+
+
+def copula_tau_ranks(rho: float) -> float:
+    """Inflation of a rank statistic's variance under a Gaussian-copula AR(1) with lag-1 ρ.
+
+    Ranks then have lag-k autocorrelation ``(6/π)·asin(ρᵏ/2)``.
+
+    Examples
+    --------
+    >>> copula_tau_ranks(0.0)
+    1.0
+    >>> round(copula_tau_ranks(0.6), 2)
+    3.89
+    """
+    if rho <= 0:
+        return 1.0
+    k = np.arange(1, max(2, int(math.log(1e-9) / math.log(rho)) + 2))
+    return 1.0 + 2.0 * float(np.sum(6.0 / math.pi * np.arcsin(rho**k / 2.0)))
+
+
+def copula_tau_indicator(rho: float, q: float) -> float:
+    """Inflation of the variance of the indicator mean ``1{x ≤ F⁻¹(q)}`` (a sample quantile's
+    variance) under a Gaussian-copula AR(1): lag-k correlation of the indicators is
+    ``(Φ₂(h, h; ρᵏ) − q²) / (q(1 − q))`` with ``h = Φ⁻¹(q)`` and
+    ``Φ₂(h, h; r) = Φ(h) − 2·T(h, √((1 − r)/(1 + r)))`` (Owen's T).
+
+    Examples
+    --------
+    >>> copula_tau_indicator(0.0, 0.95)
+    1.0
+    >>> 1.0 < copula_tau_indicator(0.6, 0.95) < copula_tau_ranks(0.6)
+    True
+    """
+    if rho <= 0:
+        return 1.0
+    from scipy import special
+
+    h = float(special.ndtri(q))
+    k = np.arange(1, max(2, int(math.log(1e-9) / math.log(rho)) + 2))
+    r = rho**k
+    both = q - 2.0 * special.owens_t(h, np.sqrt((1.0 - r) / (1.0 + r)))
+    corr = (both - q * q) / (q * (1.0 - q))
+    return 1.0 + 2.0 * float(np.sum(np.clip(corr, 0.0, 1.0)))

@@ -30,8 +30,16 @@ from typing import Any
 import numpy as np
 
 from pipbench.errors import ConfigError, InputError
+from pipbench.verify.result import Comparison
 
-__all__ = ["BURN_RATE_ALERTS", "BudgetImpact", "BurnRateAlert", "bad_fraction", "budget_impact"]
+__all__ = [
+    "BURN_RATE_ALERTS",
+    "BudgetImpact",
+    "BurnRateAlert",
+    "bad_fraction",
+    "budget_impact",
+    "budget_impact_of",
+]
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,12 @@ def budget_impact(
         The objective, e.g. ``0.999``.
     window_days
         The SLO window; the alert table is the 30-day one (burn rates scale with it).
+
+    Examples
+    --------
+    >>> r = budget_impact(0.0002, 0.0012, slo=0.999)
+    >>> round(r.burn_rate, 2), r.alert.severity, r.alert.long_window
+    (1.2, 'ticket', '3d')
     """
     if not (0.0 < slo < 1.0):
         msg = f"slo={slo!r}; expected a fraction in (0, 1), e.g. 0.999"
@@ -144,4 +158,34 @@ def budget_impact(
         days_to_exhaustion=days,
         alert=alert,
         explanation=expl,
+    )
+
+
+def budget_impact_of(
+    comparison: Comparison, *, slo: float, window_days: float = 30.0
+) -> BudgetImpact:
+    """:func:`budget_impact` of an error-count comparison whose exposures were requests.
+
+    The comparison's locations are then the error fractions of baseline and canary. For
+    a latency SLO use :func:`bad_fraction` on each sample and :func:`budget_impact`.
+
+    Examples
+    --------
+    >>> from pipbench.verify import compare_samples
+    >>> r = compare_samples([1, 0, 2], [9, 12, 10], baseline_exposure=[1000] * 3,
+    ...                     canary_exposure=[1000] * 3)
+    >>> budget_impact_of(r, slo=0.999).alert.long_window
+    '6h'
+    """
+    if comparison.method not in ("poisson", "quasi-poisson", "binomial"):
+        msg = (
+            f"budget_impact_of needs an error-count comparison, got method={comparison.method!r}; "
+            "for latency use bad_fraction() on each sample, then budget_impact()"
+        )
+        raise ConfigError(msg)
+    return budget_impact(
+        comparison.baseline_location,
+        comparison.canary_location,
+        slo=slo,
+        window_days=window_days,
     )

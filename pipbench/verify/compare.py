@@ -9,16 +9,23 @@
     ranks do not change, so the test is the ordinary one.
 ``mannwhitney-hac``
     The same statistic with its variance inflated by the integrated autocorrelation time
-    of the ranks (AR(1) plug-in, both samples pooled) and a Student-t reference on the
-    effective sample size: per-interval aggregates are autocorrelated, and the plain
-    test then fails healthy canaries far more often than ``alpha``.
+    of the ranks (lag-1 autocorrelation of the normal scores, both samples pooled,
+    bias-corrected plus half a standard error, turned into the rank statistic's inflation
+    under a Gaussian-copula AR(1)) and a Student-t reference on the effective sample size:
+    per-interval aggregates are autocorrelated, and the plain test then fails healthy
+    canaries far more often than ``alpha``.
 ``quantile``
     Difference (ratio) of a percentile (p95, p99) by an exact bootstrap of the order
-    statistic; under autocorrelation an m-out-of-n version with ``m = n / τ``.
+    statistic (no resampling: the order statistic's bootstrap law is binomial); under
+    autocorrelation an m-out-of-n version with ``m = n / τ``, ``τ`` the Gaussian-copula
+    inflation of the indicator ``1{x ≤ quantile}`` (Owen's T).
 ``poisson``
     Error counts over exposures (requests, seconds): the exact conditional binomial test
-    of the rate ratio (sparse errors are the common case) with a Clopper-Pearson interval;
-    ``quasi-poisson`` when per-interval counts are over-dispersed or autocorrelated.
+    of the rate ratio (sparse errors are the common case) with a Clopper-Pearson interval.
+``quasi-poisson``
+    The same test on counts deflated by the variance inflation ``φ·τ`` (Pearson
+    dispersion × autocorrelation of a bursty rate, "signal plus noise" plug-in), chosen
+    by ``auto`` when the per-interval counts vary more than Poisson allows.
 ``binomial``
     Errors out of requests when errors are not rare: score test and interval of the
     ratio of proportions (Miettinen-Nurminen, via statsmodels).
@@ -39,15 +46,17 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
-from scipy import special, stats
 
 from pipbench.errors import ConfigError, InputError
-from pipbench.verify._stats import ar1_tau, average_ranks, pairwise_diff_quantiles
+from pipbench.verify._stats import as_array
+from pipbench.verify.counts import count_test, exposure_array
+from pipbench.verify.quantile import quantile_test
+from pipbench.verify.ranktest import mannwhitney_test
+from pipbench.verify.result import Comparison, finish, nodata
 
 __all__ = [
     "DIRECTIONS",
@@ -78,9 +87,6 @@ METHODS: tuple[str, ...] = (
 #: Smallest sample per side each method accepts (below it the verdict is "nodata").
 MIN_N = {"mannwhitney": 5, "mannwhitney-hac": 8, "quantile": 20, "count": 1}
 
-#: Standard errors added to the lag-1 autocorrelation before correcting (small-n safety).
-_MARGIN = 0.5
-
 _TIME_UNITS = {
     "ns": 1e-9,
     "us": 1e-6,
@@ -95,83 +101,7 @@ _TIME_UNITS = {
 }
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """The outcome of comparing one metric; every field is plain data.
-
-    Attributes
-    ----------
-    verdict
-        ``"pass"``, ``"fail"`` (a significant change in the harmful direction larger
-        than the tolerance) or ``"nodata"``.
-    classification
-        ``"pass"``, ``"high"``, ``"low"`` or ``"nodata"``.
-    p_value
-        Of the test of "no harmful change beyond the tolerance" (NaN without data).
-    effect
-        Relative change of the canary's location against the baseline's (0.12 = +12 %).
-    ci
-        ``(low, high)`` for ``effect``. For a one-sided direction it is the two-sided
-        ``1 − 2·alpha`` interval, so its relevant end is the test's one-sided bound.
-    n_baseline, n_canary
-        Observations used (after dropping NaN).
-    method
-        The method actually used (``auto`` resolved).
-    explanation
-        One sentence a person can read in a postmortem.
-    statistic
-        The test statistic (U, z, t, count…; see ``method``).
-    tau
-        Variance inflation used for autocorrelation/over-dispersion (1 = none).
-    notes
-        Anything the caller should know (dropped NaN, method choice, unit conversion…).
-    """
-
-    verdict: Literal["pass", "fail", "nodata"]
-    classification: Literal["pass", "high", "low", "nodata"]
-    p_value: float
-    effect: float
-    ci: tuple[float, float]
-    n_baseline: int
-    n_canary: int
-    method: str
-    explanation: str
-    statistic: float = math.nan
-    alpha: float = 0.05
-    direction: str = "increase"
-    tolerance: float = 0.0
-    baseline_location: float = math.nan
-    canary_location: float = math.nan
-    tau: float = 1.0
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (NaN becomes ``None``)."""
-        out = asdict(self)
-        out["ci"] = list(self.ci)
-        out["notes"] = list(self.notes)
-        for k, v in list(out.items()):
-            if isinstance(v, float) and not math.isfinite(v):
-                out[k] = None
-        out["ci"] = [None if not math.isfinite(v) else v for v in self.ci]
-        return out
-
-
 # ----------------------------------------------------------------------------- helpers
-def _as_array(values: Any, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        msg = "values must be numbers"
-        raise InputError(msg, field=name, expected="an array-like of numbers") from None
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        msg = f"values must be one-dimensional, got shape {arr.shape}"
-        raise InputError(msg, field=name, expected="a 1-D array-like in time order")
-    return arr
-
-
 def _unit_factor(unit: str | tuple[str, str] | None) -> tuple[float, str | None]:
     """Factor that converts canary values to the baseline's unit, and a note."""
     if unit is None or isinstance(unit, str):
@@ -199,475 +129,6 @@ def _check_params(direction: str, tolerance: float, alpha: float, method: str) -
     if method not in METHODS:
         msg = f"method={method!r}; expected one of {', '.join(METHODS)}"
         raise ConfigError(msg)
-
-
-def _nodata(reason: str, nb: int, nc: int, method: str, **kw: Any) -> Comparison:
-    return Comparison(
-        verdict="nodata",
-        classification="nodata",
-        p_value=math.nan,
-        effect=math.nan,
-        ci=(math.nan, math.nan),
-        n_baseline=nb,
-        n_canary=nc,
-        method=method,
-        explanation=f"No verdict: {reason}.",
-        **kw,
-    )
-
-
-def _pct(x: float) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    return f"{x * 100:+.1f} %"
-
-
-def _finish(
-    *,
-    p_inc: float,
-    p_dec: float,
-    direction: str,
-    alpha: float,
-    effect: float,
-    ci: tuple[float, float],
-    nb: int,
-    nc: int,
-    method: str,
-    what: str,
-    statistic: float,
-    tolerance: float,
-    loc_b: float,
-    loc_c: float,
-    tau: float,
-    notes: list[str],
-) -> Comparison:
-    """Turn one-sided p-values into verdict, classification and explanation."""
-    if direction == "increase":
-        p = p_inc
-        cls = "high" if p <= alpha else "pass"
-    elif direction == "decrease":
-        p = p_dec
-        cls = "low" if p <= alpha else "pass"
-    else:
-        p = min(1.0, 2.0 * min(p_inc, p_dec))
-        cls = "pass" if p > alpha else ("high" if p_inc <= p_dec else "low")
-    verdict = "pass" if cls == "pass" else "fail"
-    tol = f" beyond the {tolerance:.0%} tolerance" if tolerance > 0 else ""
-    ci_txt = f"[{_pct(ci[0])}, {_pct(ci[1])}]"
-    if verdict == "fail":
-        word = "higher" if cls == "high" else "lower"
-        expl = (
-            f"Fail: the canary's {what} is {word} than the baseline's by {_pct(effect)} "
-            f"(CI {ci_txt}){tol}, p={p:.3g} ≤ alpha={alpha:g} by {method}, "
-            f"n={nb}/{nc}."
-        )
-    else:
-        expl = (
-            f"Pass: no significant {'change' if direction == 'either' else direction} in "
-            f"{what}{tol} (effect {_pct(effect)}, CI {ci_txt}, p={p:.3g} > alpha={alpha:g} "
-            f"by {method}, n={nb}/{nc})."
-        )
-    return Comparison(
-        verdict=verdict,  # type: ignore[arg-type]
-        classification=cls,  # type: ignore[arg-type]
-        p_value=float(p),
-        effect=float(effect),
-        ci=(float(ci[0]), float(ci[1])),
-        n_baseline=nb,
-        n_canary=nc,
-        method=method,
-        explanation=expl,
-        statistic=float(statistic),
-        alpha=alpha,
-        direction=direction,
-        tolerance=tolerance,
-        baseline_location=float(loc_b),
-        canary_location=float(loc_c),
-        tau=float(tau),
-        notes=tuple(notes),
-    )
-
-
-def _ci_level(direction: str, alpha: float) -> float:
-    """One tail of the reported interval: alpha for one-sided tests, alpha/2 for either."""
-    return alpha if direction != "either" else alpha / 2.0
-
-
-# ----------------------------------------------------------------------------- rank test
-def _rank_tau(x: np.ndarray, ranks: np.ndarray) -> tuple[float, float]:
-    return ar1_tau([ranks[: x.size], ranks[x.size :]], margin=_MARGIN)
-
-
-def _t_sf(z: float, df: float) -> float:
-    return float(special.stdtr(df, -z))
-
-
-def _mw_p(
-    x: np.ndarray,
-    y: np.ndarray,
-    shift: float,
-    alternative: str,
-    tau: float,
-    ranked: tuple[np.ndarray, float] | None = None,
-) -> tuple[float, float]:
-    """One-sided p of U for ``x - shift`` against ``y``; returns (p, U).
-
-    Without autocorrelation this is ``scipy.stats.mannwhitneyu(method="auto")``: exact for
-    small tie-free samples (delegated to scipy), else the tie- and continuity-corrected
-    normal approximation. With ``tau > 1`` the variance is inflated by ``tau`` and the
-    reference is Student-t on ``(nx + ny)/tau − 2`` degrees of freedom.
-    """
-    xs = x - shift
-    nx, ny = xs.size, y.size
-    if ranked is None or shift != 0:
-        ranked = average_ranks(np.concatenate([xs, y]))
-    ranks, tie_sum = ranked
-    u = float(ranks[:nx].sum() - nx * (nx + 1) / 2.0)
-    if tau <= 1.0 and tie_sum == 0 and min(nx, ny) <= 8:
-        res = stats.mannwhitneyu(xs, y, alternative=alternative, method="exact")
-        return float(res.pvalue), u
-    n = nx + ny
-    var = nx * ny / 12.0 * ((n + 1) - tie_sum / (n * (n - 1))) * tau
-    if var <= 0:
-        return 1.0, u
-    mu = nx * ny / 2.0
-    cc = 0.5 if alternative == "greater" else -0.5
-    z = (u - mu - cc) / math.sqrt(var)
-    if alternative == "less":
-        z = -z
-    p = _t_sf(z, max(n / tau - 2.0, 2.0)) if tau > 1.0 else float(special.ndtr(-z))
-    return min(p, 1.0), u
-
-
-def _hl_interval(
-    x: np.ndarray, y: np.ndarray, tail: float, tau: float, tie_sum: float
-) -> tuple[float, float, float]:
-    """Hodges-Lehmann shift of ``x`` over ``y`` and its rank-inversion interval."""
-    nx, ny = x.size, y.size
-    n_pairs = nx * ny
-    n = nx + ny
-    sigma = math.sqrt(max(nx * ny / 12.0 * ((n + 1) - tie_sum / (n * (n - 1))) * tau, 0.0))
-    if tau > 1.0:
-        z = float(-special.stdtrit(max(n / tau - 2.0, 2.0), tail))
-    else:
-        z = float(-special.ndtri(tail))
-    k_lo = max(1, math.floor(n_pairs / 2.0 - z * sigma))
-    k_hi = n_pairs + 1 - k_lo
-    mid = [(n_pairs + 1) // 2, n_pairs // 2 + 1]
-    q = pairwise_diff_quantiles(x, y, [k_lo, mid[0], mid[1], k_hi])
-    return float((q[1] + q[2]) / 2.0), float(q[0]), float(q[3])
-
-
-def _mannwhitney(
-    b: np.ndarray,
-    c: np.ndarray,
-    *,
-    direction: str,
-    tolerance: float,
-    alpha: float,
-    autocorrelation: str,
-    method: str,
-    reference: float | None,
-    notes: list[str],
-) -> Comparison:
-    positive = bool(b.min() > 0 and c.min() > 0)
-    if positive and reference is None:
-        tb, tc = np.log(b), np.log(c)
-        up, down = math.log1p(tolerance), math.log1p(-tolerance)
-        scale = "log"
-    else:
-        tb, tc = b, c
-        ref = abs(float(np.median(b))) if reference is None else abs(reference)
-        up, down = tolerance * ref, -tolerance * ref
-        scale = "abs"
-        if reference is None:
-            notes.append("values not all positive: additive shift relative to |median(baseline)|")
-    tau = 1.0
-    ranked = average_ranks(np.concatenate([tc, tb]))
-    if method == "mannwhitney-hac" or (method == "auto" and autocorrelation == "auto"):
-        rho, tau = _rank_tau(tc, ranked[0])
-        if tau > 1.0:
-            notes.append(f"lag-1 autocorrelation of ranks {rho:.2f}: variance inflated ×{tau:.2f}")
-    used = "mannwhitney-hac" if tau > 1.0 else "mannwhitney"
-    p_inc, u = (
-        _mw_p(tc, tb, up, "greater", tau, ranked) if direction != "decrease" else (1.0, math.nan)
-    )
-    p_dec, u2 = (
-        _mw_p(tc, tb, down, "less", tau, ranked) if direction != "increase" else (1.0, math.nan)
-    )
-    stat = u if direction != "decrease" else u2
-    hl, lo, hi = _hl_interval(tc, tb, _ci_level(direction, alpha), tau, ranked[1])
-    if scale == "log":
-        effect, ci = math.expm1(hl), (math.expm1(lo), math.expm1(hi))
-    else:
-        if ref > 0:
-            effect, ci = hl / ref, (lo / ref, hi / ref)
-        else:
-            effect, ci = math.nan, (math.nan, math.nan)
-            notes.append("reference level is 0: the relative effect is undefined")
-    return _finish(
-        p_inc=p_inc,
-        p_dec=p_dec,
-        direction=direction,
-        alpha=alpha,
-        effect=effect,
-        ci=ci,
-        nb=b.size,
-        nc=c.size,
-        method=used,
-        what="median",
-        statistic=stat,
-        tolerance=tolerance,
-        loc_b=float(np.median(b)),
-        loc_c=float(np.median(c)),
-        tau=tau,
-        notes=notes,
-    )
-
-
-# ----------------------------------------------------------------------------- quantiles
-def _orderstat_boot(
-    x: np.ndarray, q: float, m: int, size: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Exact bootstrap draws of the ``q``-quantile (inverted CDF) of an m-resample of ``x``.
-
-    The ``r``-th order statistic of an ``m``-resample is ``≤ x_(j)`` with probability
-    ``P(Binomial(m, j/n) ≥ r)``; sampling that distribution is the bootstrap, with no
-    resampling at all.
-    """
-    s = np.sort(x)
-    n = s.size
-    r = max(1, math.ceil(q * m))
-    cdf = stats.binom.sf(r - 1, m, np.arange(1, n + 1) / n)
-    u = rng.random(size)
-    j = np.minimum(np.searchsorted(cdf, u, side="left"), n - 1)
-    return s[j]
-
-
-def _quantile(
-    b: np.ndarray,
-    c: np.ndarray,
-    *,
-    q: float,
-    direction: str,
-    tolerance: float,
-    alpha: float,
-    autocorrelation: str,
-    n_boot: int,
-    seed: int,
-    notes: list[str],
-) -> Comparison:
-    rng = np.random.default_rng(seed)
-    qb = float(np.quantile(b, q, method="inverted_cdf"))
-    qc = float(np.quantile(c, q, method="inverted_cdf"))
-    taus = []
-    for arr, qq in ((b, qb), (c, qc)):
-        if autocorrelation == "auto":
-            _, t = ar1_tau([(arr <= qq).astype(float)])
-        else:
-            t = 1.0
-        taus.append(t)
-    mb = max(int(b.size / taus[0]), 1)
-    mc = max(int(c.size / taus[1]), 1)
-    tau = max(taus)
-    if tau > 1.0:
-        notes.append(f"autocorrelated: m-out-of-n bootstrap with m={mb}/{mc}")
-    bb = _orderstat_boot(b, q, mb, n_boot, rng)
-    bc = _orderstat_boot(c, q, mc, n_boot, rng)
-    positive = bool(b.min() > 0 and c.min() > 0)
-    if positive:
-        theta = math.log(qc / qb)
-        boot = np.log(bc / bb)
-        up, down = math.log1p(tolerance), math.log1p(-tolerance)
-        to_eff: Callable[[float], float] = math.expm1
-    else:
-        ref = abs(qb) if qb != 0 else 1.0
-        theta = (qc - qb) / ref
-        boot = (bc - bb) / ref
-        up, down = tolerance, -tolerance
-        to_eff = float
-        notes.append("values are not all positive: difference relative to |baseline quantile|")
-    p_inc = (1.0 + np.count_nonzero(boot <= up)) / (n_boot + 1.0)
-    p_dec = (1.0 + np.count_nonzero(boot >= down)) / (n_boot + 1.0)
-    tail = _ci_level(direction, alpha)
-    lo, hi = np.quantile(boot, [tail, 1.0 - tail])
-    return _finish(
-        p_inc=float(p_inc) if direction != "decrease" else 1.0,
-        p_dec=float(p_dec) if direction != "increase" else 1.0,
-        direction=direction,
-        alpha=alpha,
-        effect=to_eff(theta),
-        ci=(to_eff(float(lo)), to_eff(float(hi))),
-        nb=b.size,
-        nc=c.size,
-        method="quantile",
-        what=f"p{q * 100:g}",
-        statistic=theta,
-        tolerance=tolerance,
-        loc_b=qb,
-        loc_c=qc,
-        tau=tau,
-        notes=notes,
-    )
-
-
-# ----------------------------------------------------------------------------- counts
-def _exposure(e: Any, counts: np.ndarray, name: str) -> np.ndarray:
-    if e is None:
-        return np.ones_like(counts)
-    arr = _as_array(e, name)
-    if arr.size == 1 and counts.size > 1:
-        return np.full(counts.size, arr[0] / counts.size)
-    if arr.size != counts.size:
-        msg = f"has {arr.size} values but the counts have {counts.size}"
-        raise InputError(msg, field=name, expected="one exposure per count, or a single total")
-    if np.any(~np.isfinite(arr)) or np.any(arr < 0):
-        msg = "exposures must be finite and non-negative"
-        raise InputError(msg, field=name, expected="requests or seconds ≥ 0")
-    return arr
-
-
-def _dispersion(k: np.ndarray, e: np.ndarray) -> tuple[float, int]:
-    """Pearson χ² of per-interval counts around a constant rate, and its df."""
-    keep = e > 0
-    k, e = k[keep], e[keep]
-    if k.size < 2 or k.sum() == 0:
-        return 0.0, 0
-    lam = k.sum() / e.sum()
-    mu = lam * e
-    return float(((k - mu) ** 2 / mu).sum()), int(k.size - 1)
-
-
-def _counts(
-    b: np.ndarray,
-    c: np.ndarray,
-    *,
-    eb: np.ndarray,
-    ec: np.ndarray,
-    method: str,
-    direction: str,
-    tolerance: float,
-    alpha: float,
-    autocorrelation: str,
-    notes: list[str],
-) -> Comparison:
-    for arr, name in ((b, "baseline"), (c, "canary")):
-        if np.any(arr < 0) or np.any(arr != np.round(arr)):
-            msg = "error counts must be non-negative integers"
-            raise InputError(msg, field=name, expected="counts per interval (0, 1, 2, …)")
-    kb, kc = float(b.sum()), float(c.sum())
-    Eb, Ec = float(eb.sum()), float(ec.sum())
-    if Eb <= 0 or Ec <= 0:
-        return _nodata(
-            "the exposure (requests or time) is zero on one side", b.size, c.size, "poisson"
-        )
-    rb, rc = kb / Eb, kc / Ec
-    proportions = bool(np.all(b <= eb) and np.all(c <= ec) and np.all(eb == np.round(eb)))
-    if method == "auto":
-        method = "binomial" if proportions and max(rb, rc) >= 0.1 else "poisson"
-        if method == "poisson" and autocorrelation == "auto" and min(b.size, c.size) >= 5:
-            x2b, dfb = _dispersion(b, eb)
-            x2c, dfc = _dispersion(c, ec)
-            df = dfb + dfc
-            if df > 0 and stats.chi2.sf(x2b + x2c, df) < 0.05:
-                method = "quasi-poisson"
-                notes.append(
-                    f"per-interval counts over-dispersed (Pearson χ²={x2b + x2c:.1f} on {df} df)"
-                )
-    tail = _ci_level(direction, alpha)
-    up, down = 1.0 + tolerance, 1.0 - tolerance
-    rr = rc / rb if rb > 0 else (math.inf if rc > 0 else math.nan)
-    tau = 1.0
-    if method == "binomial":
-        from statsmodels.stats.proportion import (
-            confint_proportions_2indep,
-            test_proportions_2indep,
-        )
-
-        if kb == 0 and kc == 0:
-            notes.append("no errors on either side")
-            p_inc = p_dec = 1.0
-            lo, hi = 0.0, math.inf
-            stat = 0.0
-        else:
-            kw = {"count1": kc, "nobs1": Ec, "count2": kb, "nobs2": Eb, "compare": "ratio"}
-            p_inc = float(
-                test_proportions_2indep(**kw, value=up, alternative="larger", method="score").pvalue
-            )
-            p_dec = float(
-                test_proportions_2indep(
-                    **kw, value=down, alternative="smaller", method="score"
-                ).pvalue
-            )
-            stat = float(
-                test_proportions_2indep(
-                    **kw, value=up, alternative="larger", method="score"
-                ).statistic
-            )
-            lo, hi = confint_proportions_2indep(**kw, method="score", alpha=2 * tail)
-    elif method == "quasi-poisson" and kb > 0 and kc > 0:
-        x2b, dfb = _dispersion(b, eb)
-        x2c, dfc = _dispersion(c, ec)
-        phi = max((x2b + x2c) / max(dfb + dfc, 1), 1.0)
-        t_ac = 1.0
-        if autocorrelation == "auto":
-            resid = [
-                (b - rb * eb) / np.sqrt(np.maximum(rb * eb, 1e-12)),
-                (c - rc * ec) / np.sqrt(np.maximum(rc * ec, 1e-12)),
-            ]
-            _, t_ac = ar1_tau(resid)
-        tau = phi * t_ac
-        se = math.sqrt(tau * (1.0 / kb + 1.0 / kc))
-        df = max(b.size + c.size - 2, 1)
-        lrr = math.log(rr)
-        stat = (lrr - math.log(up)) / se
-        p_inc = float(stats.t.sf(stat, df))
-        p_dec = float(stats.t.cdf((lrr - math.log(down)) / se, df)) if down > 0 else 1.0
-        h = stats.t.isf(tail, df) * se
-        lo, hi = math.exp(lrr - h), math.exp(lrr + h)
-        notes.append(
-            f"variance inflated ×{tau:.2f} (dispersion {phi:.2f}, autocorrelation {t_ac:.2f})"
-        )
-    else:
-        if method == "quasi-poisson":
-            notes.append("zero errors on one side: exact Poisson test used")
-        method = "poisson"
-        k = int(kb + kc)
-        stat = kc
-        if k == 0:
-            notes.append("no errors on either side")
-            p_inc = p_dec = 1.0
-            lo, hi = 0.0, math.inf
-        else:
-            pi_up = Ec * up / (Ec * up + Eb)
-            pi_dn = Ec * down / (Ec * down + Eb)
-            p_inc = float(stats.binomtest(int(kc), k, pi_up, alternative="greater").pvalue)
-            p_dec = float(stats.binomtest(int(kc), k, pi_dn, alternative="less").pvalue)
-            ci = stats.binomtest(int(kc), k, 0.5).proportion_ci(1 - 2 * tail, method="exact")
-            odds = Eb / Ec
-
-            def to_rr(pp: float) -> float:
-                return pp / (1 - pp) * odds if pp < 1 else math.inf
-
-            lo, hi = to_rr(ci.low), to_rr(ci.high)
-    return _finish(
-        p_inc=p_inc if direction != "decrease" else 1.0,
-        p_dec=p_dec if direction != "increase" else 1.0,
-        direction=direction,
-        alpha=alpha,
-        effect=rr - 1.0 if math.isfinite(rr) else rr,
-        ci=(lo - 1.0, hi - 1.0),
-        nb=b.size,
-        nc=c.size,
-        method=method,
-        what="error rate",
-        statistic=stat,
-        tolerance=tolerance,
-        loc_b=rb,
-        loc_c=rc,
-        tau=tau,
-        notes=notes,
-    )
 
 
 # ----------------------------------------------------------------------------- public
@@ -749,6 +210,58 @@ def compare_samples(
     >>> r.method, r.verdict
     ('poisson', 'fail')
     """
+    result = _compare(
+        baseline,
+        canary,
+        direction=direction,
+        tolerance=tolerance,
+        alpha=alpha,
+        method=method,
+        quantile=quantile,
+        kind=kind,
+        baseline_exposure=baseline_exposure,
+        canary_exposure=canary_exposure,
+        autocorrelation=autocorrelation,
+        unit=unit,
+        min_n=min_n,
+        reference=reference,
+        n_boot=n_boot,
+        seed=seed,
+    )
+    if method == "auto" and result.verdict != "nodata":
+        why = {
+            "mannwhitney": "no autocorrelation detected in the ranks",
+            "mannwhitney-hac": "positive lag-1 autocorrelation estimated in the ranks",
+            "quantile": f"quantile={quantile} requested",
+            "poisson": "error counts over exposures, errors rare",
+            "quasi-poisson": "error counts over-dispersed or autocorrelated between intervals",
+            "binomial": "error counts out of requests, errors not rare",
+        }.get(result.method, "")
+        note = f"auto picked {result.method}" + (f": {why}" if why else "")
+        result = replace(result, notes=(note, *result.notes))
+    return result
+
+
+def _compare(
+    baseline: Any,
+    canary: Any,
+    *,
+    direction: Direction = "increase",
+    tolerance: float = 0.0,
+    alpha: float = 0.05,
+    method: Method = "auto",
+    quantile: float | None = None,
+    kind: Kind = "auto",
+    baseline_exposure: Any = None,
+    canary_exposure: Any = None,
+    autocorrelation: Autocorrelation = "auto",
+    unit: str | tuple[str, str] | None = None,
+    min_n: int | None = None,
+    reference: float | None = None,
+    n_boot: int = 4000,
+    seed: int = 0,
+) -> Comparison:
+    """The body of :func:`compare_samples` (``auto`` not yet explained)."""
     _check_params(direction, tolerance, alpha, method)
     if quantile is not None and not (0.0 < quantile < 1.0):
         msg = f"quantile={quantile!r}; expected a probability in (0, 1), e.g. 0.99"
@@ -759,8 +272,8 @@ def compare_samples(
     if kind not in ("auto", "latency", "value", "count"):
         msg = f"kind={kind!r}; expected 'auto', 'latency', 'value' or 'count'"
         raise ConfigError(msg)
-    b_raw = _as_array(baseline, "baseline")
-    c_raw = _as_array(canary, "canary")
+    b_raw = as_array(baseline, "baseline")
+    c_raw = as_array(canary, "canary")
     notes: list[str] = []
     factor, note = _unit_factor(unit)
     if note:
@@ -779,21 +292,21 @@ def compare_samples(
     if is_count:
         mb = np.isfinite(b_raw)
         mc = np.isfinite(c_raw)
-        eb = _exposure(baseline_exposure, b_raw, "baseline_exposure")[mb]
-        ec = _exposure(canary_exposure, c_raw, "canary_exposure")[mc]
+        eb = exposure_array(baseline_exposure, b_raw, "baseline_exposure")[mb]
+        ec = exposure_array(canary_exposure, c_raw, "canary_exposure")[mc]
         b, c = b_raw[mb], c_raw[mc]
         dropped = int((~mb).sum() + (~mc).sum())
         if dropped:
             notes.append(f"{dropped} NaN intervals dropped")
         if b.size < (min_n or 1) or c.size < (min_n or 1):
-            return _nodata(
+            return nodata(
                 f"no counts on {'baseline' if b.size == 0 else 'canary'} side",
                 b.size,
                 c.size,
                 "poisson",
                 notes=tuple(notes),
             )
-        return _counts(
+        return count_test(
             b,
             c,
             eb=eb,
@@ -807,9 +320,9 @@ def compare_samples(
         )
     b = b_raw[np.isfinite(b_raw)]
     c = c_raw[np.isfinite(c_raw)]
-    dropped = (b_raw.size - b.size, c_raw.size - c.size)
-    if any(dropped):
-        notes.append(f"NaN dropped: {dropped[0]} baseline, {dropped[1]} canary")
+    nan_b, nan_c = b_raw.size - b.size, c_raw.size - c.size
+    if nan_b or nan_c:
+        notes.append(f"NaN dropped: {nan_b} baseline, {nan_c} canary")
     if kind == "latency":
         for arr, name in ((b, "baseline"), (c, "canary")):
             neg = int((arr < 0).sum())
@@ -827,16 +340,16 @@ def compare_samples(
     if b.size < need or c.size < need:
         side = "baseline" if b.size < need else "canary"
         why = (
-            f"the {side} has {min(b.size, c.size) if side else 0} usable points, "
+            f"the {side} has {b.size if side == 'baseline' else c.size} usable points, "
             f"fewer than the {need} that {resolved} needs"
         )
         if b.size == 0 or c.size == 0:
             why = f"the {side} has no usable points" + (
                 " (all NaN)" if (b_raw.size if side == "baseline" else c_raw.size) else ""
             )
-        return _nodata(why, b.size, c.size, resolved, notes=tuple(notes))
+        return nodata(why, b.size, c.size, resolved, notes=tuple(notes))
     if np.ptp(np.concatenate([b, c])) == 0:
-        return _finish(
+        return finish(
             p_inc=1.0,
             p_dec=1.0,
             direction=direction,
@@ -855,7 +368,7 @@ def compare_samples(
             notes=[*notes, "every value is identical"],
         )
     if resolved == "quantile":
-        return _quantile(
+        return quantile_test(
             b,
             c,
             q=quantile if quantile is not None else 0.5,
@@ -867,7 +380,7 @@ def compare_samples(
             seed=seed,
             notes=notes,
         )
-    return _mannwhitney(
+    return mannwhitney_test(
         b,
         c,
         direction=direction,
@@ -904,10 +417,12 @@ def compare_windows(
     timestamps
         Array-like of the points' times (numbers or datetimes), same length as ``values``.
     seasonal
-        Expected values to remove first: an object with ``fit(t, y)`` / ``predict(t)``
-        (fitted on the before window only), or a callable ``f(t) -> expected``. The
-        comparison is then on residuals; the effect is relative to the mean expected
-        level of the after window.
+        Expected values to remove first: an estimator with ``fit(t, y)`` and
+        ``predict(t)`` (fitted here on the before window only; ``t`` is ``timestamps``
+        or the index), an already fitted object with ``predict(t)``, or a callable
+        ``f(t) -> expected``. The comparison is then on the residuals ``y − expected``
+        (autocorrelation-corrected), and the effect and tolerance are relative to the
+        mean expected level of the before window.
     direction, tolerance, alpha, min_n
         As in :func:`compare_samples` (autocorrelation is always corrected: one series).
 
@@ -919,7 +434,7 @@ def compare_windows(
     ...                 direction="decrease").verdict
     'fail'
     """
-    y = _as_array(values, "values")
+    y = as_array(values, "values")
     t = None if timestamps is None else np.asarray(timestamps)
     if t is not None and t.shape[0] != y.shape[0]:
         msg = f"has {t.shape[0]} values but the series has {y.shape[0]}"
@@ -953,6 +468,9 @@ def compare_windows(
         model = seasonal.fit(tt[ok], y[ok])
         model = seasonal if model is None else model
         expected = np.asarray(model.predict(tt), dtype=float)
+        how = type(seasonal).__name__
+    elif hasattr(seasonal, "predict"):  # already fitted elsewhere
+        expected = np.asarray(seasonal.predict(tt), dtype=float)
         how = type(seasonal).__name__
     else:
         msg = "seasonal must have fit/predict or be a callable returning expected values"

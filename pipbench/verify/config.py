@@ -54,7 +54,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -140,7 +140,13 @@ def _metric_from_toml(raw: Mapping[str, Any], file: Path, i: int) -> MetricQuery
         raise InputError(msg, file=file, field="table", expected="'events' or 'samples'")
     errors = bool(raw.get("errors", False))
     if errors and spec.kind == "auto":
-        spec = MetricSpec(**{**spec.__dict__, "kind": "count"})
+        spec = replace(spec, kind="count")
+    elif (
+        table == "events"
+        and raw.get("column", "duration_s") == "duration_s"
+        and spec.kind == "auto"
+    ):
+        spec = replace(spec, kind="latency")  # durations: a negative one is bad input
     return MetricQuery(
         spec=spec,
         table=table,

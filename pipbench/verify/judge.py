@@ -170,6 +170,16 @@ def judge_canary(
         ``{group: weight in percent}``; unweighted groups share the rest.
     max_nodata_fraction
         At or above this fraction of metrics without data the verdict is ``"nodata"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> data = {"latency": (rng.lognormal(0, 0.5, 400), rng.lognormal(0.4, 0.5, 400)),
+    ...         "errors": ([1, 0, 2, 1], [1, 1, 0, 2], [1000] * 4, [1000] * 4)}
+    >>> res = judge_canary(data, [MetricSpec("latency", critical=True), MetricSpec("errors")])
+    >>> res.verdict, [m.decision for m in res.metrics]
+    ('fail', ['fail', 'pass'])
     """
     if correction not in CORRECTIONS:
         msg = f"correction={correction!r}; expected one of {', '.join(CORRECTIONS)}"

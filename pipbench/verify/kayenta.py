@@ -235,8 +235,10 @@ def _describe(v: np.ndarray) -> dict[str, float]:
 
 def _effect(control: np.ndarray, experiment: np.ndarray, measure: str) -> float:
     if measure == "cles":
-        d = np.subtract.outer(experiment, control)
-        return float(((d > 0).sum() + 0.5 * (d == 0).sum()) / d.size)
+        # P(canary > baseline) + ½ P(tie) = U / (n_e · n_c), from ranks (no n² matrix)
+        ranks = stats.rankdata(np.concatenate([experiment, control]))
+        u = ranks[: experiment.size].sum() - experiment.size * (experiment.size + 1) / 2.0
+        return float(u / (experiment.size * control.size))
     mc, me = float(control.mean()), float(experiment.mean())
     if mc == 0 or me == 0:
         return math.nan
@@ -256,40 +258,42 @@ def kayenta_classify(
     if metric.outlier_strategy == "remove":
         c = _remove_outliers(c, metric.outlier_factor)
         e = _remove_outliers(e, metric.outlier_factor)
-    base = {
-        "name": metric.name,
-        "groups": metric.groups,
-        "muted": metric.muted,
-        "control_stats": _describe(c),
-        "experiment_stats": _describe(e),
-    }
+
+    def result(
+        label: str,
+        reason: str = "",
+        ratio: float = 1.0,
+        *,
+        critical: bool = False,
+        interval: tuple[float, float] = (math.nan, math.nan),
+        estimate: float = math.nan,
+        p_value: float = math.nan,
+    ) -> KayentaMetricResult:
+        return KayentaMetricResult(
+            name=metric.name,
+            classification=label,  # type: ignore[arg-type]
+            reason=reason,
+            ratio=ratio,
+            critical=critical,
+            groups=metric.groups,
+            muted=metric.muted,
+            interval=interval,
+            estimate=estimate,
+            p_value=p_value,
+            control_stats=_describe(c),
+            experiment_stats=_describe(e),
+        )
+
     if c.size == 0 or e.size == 0:
         if metric.nan_strategy == "remove":
             which = "Canary" if e.size == 0 else "Baseline"
-            reason = f"Missing data for the {which}"
             label = "NodataFailMetric" if metric.must_have_data else "Nodata"
-            return KayentaMetricResult(
-                classification=label,  # type: ignore[arg-type]
-                reason=reason,
-                ratio=1.0,
-                critical=metric.critical,
-                **base,
-            )
-        return KayentaMetricResult(
-            classification="Pass", reason="", ratio=1.0, critical=False, **base
-        )
+            return result(label, f"Missing data for the {which}", critical=metric.critical)
+        return result("Pass")
     if np.array_equal(np.sort(c), np.sort(e)):
-        return KayentaMetricResult(
-            classification="Pass",
-            reason="The Canary and Baseline data are identical",
-            ratio=1.0,
-            critical=False,
-            **base,
-        )
+        return result("Pass", "The Canary and Baseline data are identical")
     if np.unique(np.concatenate([c, e])).size == 1:
-        return KayentaMetricResult(
-            classification="Pass", reason="", ratio=1.0, critical=False, **base
-        )
+        return result("Pass")
     cc, ee = c, e
     if np.unique(c).size == 1 and np.unique(e).size == 1:
         # degenerate distributions: tiny Gaussian noise enables the test
@@ -299,40 +303,24 @@ def kayenta_classify(
     try:
         p, lo, hi, est = kayenta_mannwhitney(cc, ee, CONFIDENCE)
     except ArithmeticError as err:
-        return KayentaMetricResult(
-            classification="Error",
-            reason=f"Metric Classification Failed: {err}",
-            ratio=math.nan,
-            critical=False,
-            **base,
-        )
+        return result("Error", f"Metric Classification Failed: {err}", math.nan)
     ratio = _effect(c, e, metric.effect_measure)
     bound = TOLERANCE * abs(est)
-    extra = {"interval": (lo, hi), "estimate": est, "p_value": p}
+    stats_kw: dict[str, Any] = {"interval": (lo, hi), "estimate": est, "p_value": p}
     d = metric.direction
     if d in ("increase", "either") and lo > bound:
         reason = "The metric was classified as High"
         if metric.critical and (ratio >= metric.critical_increase or math.isnan(ratio)):
-            return KayentaMetricResult(
-                classification="High", reason=reason, ratio=ratio, critical=True, **base, **extra
-            )
+            return result("High", reason, ratio, critical=True, **stats_kw)
         if ratio >= metric.allowed_increase or math.isnan(ratio):
-            return KayentaMetricResult(
-                classification="High", reason=reason, ratio=ratio, critical=False, **base, **extra
-            )
+            return result("High", reason, ratio, **stats_kw)
     elif d in ("decrease", "either") and hi < -bound:
         reason = "The metric was classified as Low"
         if metric.critical and (ratio <= metric.critical_decrease or math.isnan(ratio)):
-            return KayentaMetricResult(
-                classification="Low", reason=reason, ratio=ratio, critical=True, **base, **extra
-            )
+            return result("Low", reason, ratio, critical=True, **stats_kw)
         if ratio <= metric.allowed_decrease or math.isnan(ratio):
-            return KayentaMetricResult(
-                classification="Low", reason=reason, ratio=ratio, critical=False, **base, **extra
-            )
-    return KayentaMetricResult(
-        classification="Pass", reason="", ratio=ratio, critical=False, **base, **extra
-    )
+            return result("Low", reason, ratio, **stats_kw)
+    return result("Pass", "", ratio, **stats_kw)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -349,7 +337,7 @@ def _score(
     for g, labels in groups.items():
         n_pass = labels.count("Pass")
         total = n_pass + labels.count("High") + labels.count("Low")
-        total += labels.count("NodataFailMetric")
+        total += labels.count("NodataFailMetric")  # Nodata is left out
         no_data[g] = total == 0
         group_scores[g] = 0.0 if total == 0 else n_pass / total * 100.0
     failures = [r for r in scored if r.critical and r.classification != "Pass"]
@@ -366,11 +354,11 @@ def _score(
     weight_sum = float(sum(group_weights.values()))
     unweighted = set(group_scores) - set(group_weights)
     calc = (100.0 - weight_sum) / len(unweighted) if unweighted else 0.0
-    total = 0.0
+    summary = 0.0
     for g, s in group_scores.items():
         eff = 100.0 if no_data[g] else s
-        total += eff * (float(group_weights.get(g, calc)) / 100.0)
-    return round(total, 2), group_scores, ""
+        summary += eff * (float(group_weights.get(g, calc)) / 100.0)
+    return round(summary, 2), group_scores, ""
 
 
 def kayenta_judge(
@@ -393,6 +381,12 @@ def kayenta_judge(
         ``{group: weight}`` (percent); unweighted groups share the rest.
     pass_threshold, marginal_threshold
         Score thresholds (inclusive).
+
+    Examples
+    --------
+    >>> m = KayentaMetric("cpu", groups=("system",))
+    >>> kayenta_judge({"cpu": ([1.0, 2, 3, 4], [1.0, 2, 3, 4])}, [m]).classification
+    'Pass'
     """
     if marginal_threshold > pass_threshold:
         msg = f"marginal_threshold={marginal_threshold} is above pass_threshold={pass_threshold}"

@@ -46,10 +46,13 @@ class CanaryPlan:
 
 
 def _sigma(sigma: float | None, cv: float | None) -> float:
-    if sigma is None and cv is None:
+    if sigma is not None:
+        s = float(sigma)
+    elif cv is not None:
+        s = math.sqrt(math.log1p(float(cv) ** 2))
+    else:
         msg = "give sigma (std of log latency) or cv (coefficient of variation)"
         raise ConfigError(msg)
-    s = sigma if sigma is not None else math.sqrt(math.log1p(float(cv) ** 2))
     if not (s > 0 and math.isfinite(s)):
         msg = f"sigma={s!r}; expected a positive number"
         raise ConfigError(msg)
@@ -87,7 +90,15 @@ def minimum_detectable_effect(
         Variance inflation from autocorrelation (1 = independent points).
     test
         ``"mannwhitney"`` (default, what pipbench runs) or ``"t"`` (the t-test on logs).
+
+    Examples
+    --------
+    >>> round(minimum_detectable_effect(2000, sigma=0.5), 3)
+    0.041
     """
+    if test not in ("mannwhitney", "t"):
+        msg = f"test={test!r}; expected 'mannwhitney' or 't'"
+        raise ConfigError(msg)
     s = _sigma(sigma, cv)
     nc = n_baseline if n_canary is None else n_canary
     if n_baseline <= 0 or nc <= 0 or tau < 1:
@@ -128,6 +139,12 @@ def canary_duration(
         Latency noise (see :func:`minimum_detectable_effect`).
     error_rate
         Baseline error fraction: plan for an error-rate canary instead of latency.
+
+    Examples
+    --------
+    >>> plan = canary_duration(0.5, request_rate=100, canary_share=0.1, error_rate=0.01)
+    >>> round(plan.seconds / 60, 1)
+    10.4
     """
     if not (effect > 0 and request_rate > 0 and 0 < canary_share <= 1):
         msg = "effect, request_rate must be positive and canary_share in (0, 1]"

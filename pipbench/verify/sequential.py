@@ -134,8 +134,7 @@ class SequentialCanary:
             )
             thr = obrien_fleming_spend(t_now, self.alpha) - obrien_fleming_spend(t_prev, self.alpha)
             p = comp.p_value
-        harmful = comp.classification != "pass" or self.schedule == "msprt"
-        if p <= thr and harmful and self._harmful_side(comp):
+        if p <= thr and self._harmful_side(comp):
             verdict = "fail"
         elif self.schedule == "obrien-fleming" and comp.n_canary >= (self.max_n or 0):
             verdict = "pass"
