@@ -76,3 +76,10 @@ def test_budget_impact_of_an_error_comparison() -> None:
     lat = compare_samples([0.1, 0.2, 0.3, 0.4, 0.5], [0.1, 0.2, 0.3, 0.4, 0.6])
     with pytest.raises(ConfigError, match="bad_fraction"):
         budget_impact_of(lat, slo=0.999)
+
+
+def test_alert_thresholds_follow_the_slo_window() -> None:
+    """Workbook: factor = budget fraction × window / long window (2 % of 7 days in 1 h → 3.36)."""
+    r = budget_impact(0.0, 0.004, slo=0.999, window_days=7)  # burn rate 4
+    assert r.alert is not None
+    assert (r.alert.long_window, r.alert.burn_rate) == ("1h", pytest.approx(0.02 * 7 * 24))

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from pipbench.errors import ConfigError, InputError
+from pipbench.slo.burnrate import workbook_rules
 from pipbench.verify.result import Comparison
 
 __all__ = [
@@ -54,12 +55,30 @@ class BurnRateAlert:
     budget_fraction: float
 
 
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _alerts(window_days: float) -> tuple[BurnRateAlert, ...]:
+    """The Workbook alerts for an SLO window, from the one table in :mod:`pipbench.slo`."""
+    return tuple(
+        BurnRateAlert(
+            r.severity,
+            _duration(r.long_window_s),
+            _duration(r.short_window_s),
+            r.long_window_s / 3600,
+            r.factor,
+            r.budget_fraction or 0.0,
+        )
+        for r in workbook_rules(window_days * 86400)
+    )
+
+
 #: The SRE Workbook's recommended alerts for a 30-day window, most severe first.
-BURN_RATE_ALERTS: tuple[BurnRateAlert, ...] = (
-    BurnRateAlert("page", "1h", "5m", 1.0, 14.4, 0.02),
-    BurnRateAlert("page", "6h", "30m", 6.0, 6.0, 0.05),
-    BurnRateAlert("ticket", "3d", "6h", 72.0, 1.0, 0.10),
-)
+BURN_RATE_ALERTS: tuple[BurnRateAlert, ...] = _alerts(30.0)
 
 
 @dataclass(frozen=True)
@@ -111,7 +130,7 @@ def budget_impact(
     slo
         The objective, e.g. ``0.999``.
     window_days
-        The SLO window; the alert table is the 30-day one (burn rates scale with it).
+        The SLO window; the Workbook's alert thresholds are derived for it (14.4/6/1 at 30 days).
 
     Examples
     --------
@@ -133,7 +152,7 @@ def budget_impact(
     b0 = baseline_bad_fraction / budget
     b1 = canary_bad_fraction / budget
     # a burn rate at the threshold trips it (1e-9 absorbs 1 − 0.999 ≠ 0.001 in floating point)
-    alert = next((a for a in BURN_RATE_ALERTS if b1 >= a.burn_rate * (1 - 1e-9)), None)
+    alert = next((a for a in _alerts(window_days) if b1 >= a.burn_rate * (1 - 1e-9)), None)
     days = window_days / b1 if b1 > 0 else math.inf
     if alert is not None:
         what = (
