@@ -86,11 +86,13 @@ def test_spike_flagged_once_and_level_shift_flagged_at_onset_only():
     assert late.max() < 0.5
 
 
-def test_gaussian_noise_gives_few_false_alarms():
-    """Pure N(0,1) noise: p = 1e-5 per point at the default threshold, so ~no flags."""
+def test_gaussian_noise_false_alarm_rate_is_near_the_nominal_tail():
+    """Pure N(0,1) noise: threshold 0.4 is a two-sided tail p = 1e-4 per point (closed form),
+    so 100,000 points give ~10 flags; the drift/variance channels may add a few."""
+    det = OnlineDetector(period=None)
     Y = np.random.default_rng(8).normal(0, 1, (50, 2000))
-    _, f = OnlineDetector(period=None).score_batch(Y)
-    assert f.sum() <= 3
+    _, f = det.score_batch(Y)
+    assert f.sum() <= 2 * 1e-4 * Y.size
 
 
 def test_daily_pattern_is_learned_not_flagged():

@@ -111,7 +111,8 @@ class OnlineDetector(_Detector):
     with a forecast made before it); memory is a few floats plus ``period`` floats per
     series. See :mod:`pipbench.detect.online` for the model. Scores are
     ``-log10(p) / 10`` capped at 1 for a two-sided Gaussian tail probability ``p`` of the
-    evidence (0.5 is ``p = 1e-5``); a flagged onset damps the scores of the next
+    calibrated evidence (the default threshold 0.4 is ``p = 1e-4``, 0.5 is ``p = 1e-5``);
+    a flagged onset damps the scores of the next
     ``cooldown`` points, so ``is_anomaly`` marks the start of an episode, not every point
     of it, and ``is_anomaly == (score >= threshold)``.
 
@@ -161,7 +162,7 @@ class OnlineDetector(_Detector):
         z_outlier: float = 4.0,
         reset_after: int = 5,
         warmup: int = 30,
-        threshold: float = 0.5,
+        threshold: float = 0.4,
         cooldown: int = 64,
         drift_ratio: float = 3.0,
     ) -> None:

@@ -19,8 +19,13 @@ Model, per series
   flagging the new level forever.
 * **Drift**: the deseasonalised level is compared with a slow reference level; a gap of
   many residual scales is evidence too, and the reference is reset after it is reported.
-* **Score**: ``tail_score`` of the evidence (a calibrated Gaussian tail probability in
-  log scale, 0.5 at ``p = 1e-6``); after a flagged onset the score is damped for
+* **Variance**: the short-run rate of ``|z| > 2`` against its own long-run rate, in
+  binomial standard deviations (robust to a single spike, self-calibrating).
+* **Calibration**: the series' own 99th percentile of ``|z|`` is tracked online (stochastic
+  quantile); when it exceeds the Gaussian 2.576 the evidence is divided by the ratio, so a
+  heavy-tailed series needs a larger deviation for the same score.
+* **Score**: ``-log10`` of the two-sided Gaussian tail probability of the evidence over 10,
+  capped at 1 (0.4 at ``p = 1e-4``); after a flagged onset the score is damped for
   ``cooldown`` points so one episode gives one flag.
 """
 
@@ -35,6 +40,7 @@ __all__ = ["OnlineParams", "online_scores"]
 
 _SIGMA_PER_ABS = float(np.sqrt(np.pi / 2))  # E|N(0, s)| = s * sqrt(2/pi)
 _LN10 = float(np.log(10.0))
+_Q99_GAUSS = 2.5758293035489  # 99th percentile of |N(0, 1)|
 
 
 @dataclass(frozen=True)
@@ -47,16 +53,20 @@ class OnlineParams:
     z_outlier: float = 4.0
     reset_after: int = 5
     warmup: int = 30
-    threshold: float = 0.5
+    threshold: float = 0.4
     cooldown: int = 64
     drift_ratio: float = 3.0
     drift_alpha: float = 0.005
     rel_floor: float = 1e-4
     seasonal_rate: float = 0.15
-    damping: float = 0.4
+    damping: float = 0.9  # damped scores stay below damping * threshold
     decades: float = 10.0
     season_clip: float = 10.0
     b_ratio: float = 0.3
+    calibrate: bool = True
+    calib_rate: float = 0.05
+    var_ratio: float = 4.0
+    var_alpha: float = 0.05
 
 
 def online_scores(
@@ -92,12 +102,16 @@ def online_scores(
     run_a = np.zeros(n)
     run_b = np.zeros(n)
     last = np.full(n, -1e18)
+    q99 = np.full(n, _Q99_GAUSS)
+    p_short = np.full(n, 0.0455)  # P(|N(0,1)| > 2)
+    p_long = np.full(n, 0.0455)
     a_slow = 2.0 / (P + 1) if use_b else 0.0
     ready_at = 2.0 * P
     W = float(max(p.warmup, 2))
     drift_on = p.drift_ratio > 0
     # |z| whose score equals the threshold: a drift gap of drift_ratio scales maps onto it
     z_thr = float(-ndtri(10.0 ** (-p.threshold * p.decades) / 2.0))
+    var_k = p.var_alpha / (2.0 - p.var_alpha)  # variance factor of an EWMA of iid terms
     for t in range(T):
         x = Y[:, t]
         v = np.isfinite(x)
@@ -123,7 +137,10 @@ def online_scores(
         else:
             z = zA
         az = np.abs(z)
-        evidence = az
+        # calibration: the series' own 99th percentile of |z| (tracked online) against the
+        # Gaussian one; heavy-tailed residuals need a larger |z| for the same tail probability
+        calib = np.maximum(q99 / _Q99_GAUSS, 1.0) if p.calibrate else 1.0
+        evidence = az / calib
         if drift_on:
             lev = np.where(ready, LB, LA) if use_b else LA
             sc = np.where(ready, sBe, sAe) if use_b else sAe
@@ -133,6 +150,13 @@ def online_scores(
             drift_ok = (cnt > 2 * W) & (ready if use_b else True)
             drifted = drifted & drift_ok
             evidence = np.maximum(evidence, np.where(drift_ok, drift_ev, 0.0))
+        if p.var_ratio > 0:
+            # variance: short-run rate of |z| > 2 against its own long-run rate (binomial sd)
+            hit = (az > 2.0).astype(np.float64)
+            sd_rate = np.sqrt(var_k * p_long * (1.0 - p_long)) + 1e-3
+            var_ev = (p_short - p_long) / sd_rate
+            var_ok = cnt > 4 * W
+            evidence = np.maximum(evidence, np.where(var_ok, var_ev * (z_thr / p.var_ratio), 0.0))
         # outlier runs -> level shifts
         out = (az > p.z_outlier) & ~warm & v
         sg = np.sign(z)
@@ -147,7 +171,7 @@ def online_scores(
         log10_p = (np.log(2.0) + log_ndtr(-evidence)) / _LN10
         sc_t = np.clip(-log10_p / p.decades, 0.0, 1.0)
         sc_t = np.where(warm | ~v, 0.0, sc_t)
-        sc_t = np.where(t - last <= p.cooldown, sc_t * p.damping, sc_t)
+        sc_t = np.where(t - last <= p.cooldown, sc_t * (p.damping * p.threshold), sc_t)
         fl = sc_t >= p.threshold
         last = np.where(fl, t, last)
         scores[:, t] = sc_t
@@ -197,11 +221,18 @@ def online_scores(
         LA = np.where(v, LA + incA, LA)
         if drift_on:
             lev = np.where(cnt >= ready_at, LB, LA) if use_b else LA
-            a_ref = a_slow if use_b else p.drift_alpha
+            a_ref = p.drift_alpha
             new_ref = np.where(warm, lev, Lref + a_ref * (lev - Lref))
             Lref = np.where(shift | drifted | ~v, np.where(v, lev, Lref), new_ref)
         mag = np.where(v, mag + np.where(warm, inv_c, 0.01) * (np.abs(x) - mag), mag)
         run_len = np.where(shift, 0, run_len)
         run_sign = np.where(shift, 0, run_sign)
+        if p.var_ratio > 0:
+            p_short = np.where(v, p_short + p.var_alpha * (hit - p_short), p_short)
+            p_long = np.where(v & ~warm, p_long + p.drift_alpha * (hit - p_long), p_long)
+        if p.calibrate:
+            above = (az > q99).astype(np.float64)
+            step = np.where(warm | ~v, 0.0, p.calib_rate * (above - 0.01) * q99)
+            q99 = np.clip(q99 + step, _Q99_GAUSS * 0.8, 50.0)
         cnt = cnt + v
     return scores, flags
