@@ -271,6 +271,10 @@ class RobustZDetector(_Detector):
         None for :class:`~pipbench.detect.baseline.ProfileBaseline`.
     threshold
         Score at or above which a point is flagged.
+    local_window
+        The centred rolling median of the residual over this many points is removed first,
+        so a level shift inside the history is a short episode, not a long run of anomalies
+        (0 disables).
 
     Examples
     --------
@@ -282,9 +286,12 @@ class RobustZDetector(_Detector):
 
     name = "robust-z"
 
-    def __init__(self, *, baseline: Any = None, threshold: float = 0.5) -> None:
+    def __init__(
+        self, *, baseline: Any = None, threshold: float = 0.5, local_window: int = 25
+    ) -> None:
         self.baseline = baseline
         self.threshold = threshold
+        self.local_window = local_window
 
     def _score_sorted(self, y: np.ndarray, ts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         from pipbench.detect.baseline import BaselineError, ProfileBaseline
@@ -305,7 +312,10 @@ class RobustZDetector(_Detector):
             expected = np.full(y.size, med)
             scale = np.full(y.size, 1.4826 * float(np.nanmedian(np.abs(y - med))))
         floor = 1e-9 * (1.0 + np.nanmedian(np.abs(y)))
-        z = np.where(ok, (y - expected) / np.maximum(scale, floor), 0.0)
+        resid = y - expected
+        if self.local_window:
+            resid = resid - _local_level(resid, int(self.local_window))
+        z = np.where(ok, resid / np.maximum(scale, floor), 0.0)
         z = np.where(np.isfinite(z), z, 0.0)
         scores = tail_score(z, decades=10.0)
         return scores, scores >= self.threshold
@@ -389,6 +399,10 @@ class SeasonalESDDetector(_Detector):
         Upper bound on the share of anomalies (Twitter's ``max_anoms``).
     alpha
         Significance level of the ESD test.
+    local_window
+        Twitter's S-H-ESD removes one median (or a piecewise median per two weeks); here a
+        centred rolling median over this many points is removed, so a level shift does not
+        make half the series anomalous (0 restores the single median).
 
     Examples
     --------
@@ -407,10 +421,12 @@ class SeasonalESDDetector(_Detector):
         period: int | Literal["auto"] | None = "auto",
         max_anomalies: float = 0.02,
         alpha: float = 0.05,
+        local_window: int = 25,
     ) -> None:
         self.period = period
         self.max_anomalies = max_anomalies
         self.alpha = alpha
+        self.local_window = local_window
 
     def _score_sorted(self, y: np.ndarray, ts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         if not (0 < self.max_anomalies < 0.5):
@@ -447,6 +463,15 @@ class SeasonalESDDetector(_Detector):
         flags[ok[outl]] = True
         scores[ok[outl]] = np.maximum(scores[ok[outl]], 0.5)
         return scores, flags
+
+
+def _local_level(resid: np.ndarray, window: int) -> np.ndarray:
+    """Centred rolling median (NaN-aware), the local level of a residual."""
+    import polars as pl
+
+    s = pl.Series(resid).fill_nan(None)
+    out = s.rolling_median(window_size=max(window, 1), center=True, min_samples=1)
+    return np.nan_to_num(out.to_numpy().astype(np.float64), nan=0.0)
 
 
 DETECTORS: dict[str, type[_Detector]] = {
