@@ -40,7 +40,7 @@ from pipbench.detect._series import (
     tail_score,
     to_epoch_seconds,
 )
-from pipbench.detect.online import OnlineParams, online_scores
+from pipbench.detect.online import OnlineParams, online_scores, online_scores_1d
 from pipbench.errors import ConfigError, InputError, NotFittedError
 
 __all__ = [
@@ -213,8 +213,12 @@ class OnlineDetector(_Detector):
         )
 
     def _score_sorted(self, y: np.ndarray, ts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        scores, flags = self.score_batch(y[None, :], ts)
-        return scores[0], flags[0]
+        # one series: the plain-float kernel (same numbers as score_batch, ~50x faster)
+        params = self._params()
+        period = _resolve_period(self.period, ts, y.size)
+        self.period_ = period
+        phase = phase_index(ts, period, y.size) if period else None
+        return online_scores_1d(y, phase, period, params)
 
     def score_batch(
         self, Y: object, timestamps: object | None = None

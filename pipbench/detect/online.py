@@ -31,12 +31,13 @@ Model, per series
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import log_ndtr, ndtri
 
-__all__ = ["OnlineParams", "online_scores"]
+__all__ = ["OnlineParams", "online_scores", "online_scores_1d"]
 
 _SIGMA_PER_ABS = float(np.sqrt(np.pi / 2))  # E|N(0, s)| = s * sqrt(2/pi)
 _LN10 = float(np.log(10.0))
@@ -94,7 +95,7 @@ def online_scores(
     sB = np.zeros(n)
     Ls = np.zeros(n)
     Lref = np.zeros(n)
-    S = np.zeros((n, P)) if use_b else None
+    S = np.zeros((P, n)) if use_b else None  # phase-major: one contiguous row per step
     mag = np.zeros(n)
     cnt = np.zeros(n)
     run_len = np.zeros(n)
@@ -125,7 +126,7 @@ def online_scores(
         zA = rA / sAe
         if use_b:
             ph = phase[t]  # type: ignore[index]
-            Sp = S[rows, ph] if np.ndim(ph) else S[:, ph]  # type: ignore[index]
+            Sp = S[ph, rows] if np.ndim(ph) else S[ph].copy()  # type: ignore[index]
             sBe = np.maximum(sB, floor)
             rB = x - LB - Sp
             zB = rB / sBe
@@ -202,11 +203,11 @@ def online_scores(
             d_s = np.clip(dev - Sp, -lim, lim)
             newS = Sp + np.where(v & ~first & ~shift, g * d_s, 0.0)
             if np.ndim(ph):
-                S[rows, ph] = newS  # type: ignore[index]
+                S[ph, rows] = newS  # type: ignore[index]
             else:
-                S[:, ph] = newS  # type: ignore[index]
+                S[ph] = newS  # type: ignore[index]
             cB = p.clip * sBe
-            dB = x - Sp - LB
+            dB = x - newS - LB  # the level takes what the updated season leaves
             incB = np.where(warm, dB * inv_c, p.alpha * np.clip(dB, -cB, cB))
             incB = np.where(shift, run_b / safe_len, incB)
             tB = (
@@ -235,4 +236,189 @@ def online_scores(
             step = np.where(warm | ~v, 0.0, p.calib_rate * (above - 0.01) * q99)
             q99 = np.clip(q99 + step, _Q99_GAUSS * 0.8, 50.0)
         cnt = cnt + v
+    return scores, flags
+
+
+def _clip(x: float, lim: float) -> float:
+    return -lim if x < -lim else (lim if x > lim else x)
+
+
+def online_scores_1d(
+    y: np.ndarray, phase: np.ndarray | None, period: int | None, p: OnlineParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same kernel as :func:`online_scores` for one series, on Python floats.
+
+    For a single series numpy's per-call overhead dominates (hundreds of tiny calls per
+    point); this plain float loop computes the same numbers about 20x faster. A test
+    checks that both kernels agree.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    T = y.size
+    scores = np.zeros(T)
+    flags = np.zeros(T, dtype=bool)
+    use_b = period is not None and period >= 2 and phase is not None
+    P = int(period) if use_b else 1
+    S = [0.0] * P
+    phs = phase.tolist() if use_b else None  # type: ignore[union-attr]
+    LA = sA = LB = sB = Ls = Lref = mag = cnt = 0.0
+    run_len = run_sign = run_a = run_b = 0.0
+    last = -1e18
+    q99 = _Q99_GAUSS
+    p_short = p_long = 0.0455
+    a_slow = 2.0 / (P + 1) if use_b else 0.0
+    ready_at = 2.0 * P
+    W = float(max(p.warmup, 2))
+    drift_on = p.drift_ratio > 0
+    z_thr = float(-ndtri(10.0 ** (-p.threshold * p.decades) / 2.0))
+    var_k = p.var_alpha / (2.0 - p.var_alpha)
+    sqrt2 = math.sqrt(2.0)
+    damp = p.damping * p.threshold
+    vals = y.tolist()
+    out_s = [0.0] * T
+    out_f = [False] * T
+    for t in range(T):
+        x = vals[t]
+        v = math.isfinite(x)
+        if not v:
+            x = LA
+        warm = cnt < W
+        first = cnt == 0
+        floor = 1e-12 + p.rel_floor * mag
+        sAe = sA if sA > floor else floor
+        rA = x - LA
+        zA = rA / sAe
+        ready = False
+        rB = Sp = sBe = 0.0
+        ph = 0
+        if use_b:
+            ph = phs[t]  # type: ignore[index]
+            Sp = S[ph]
+            sBe = sB if sB > floor else floor
+            rB = x - LB - Sp
+            zB = rB / sBe
+            ready = cnt >= ready_at
+            useB = ready and (sBe < sAe or abs(zB) < p.b_ratio * abs(zA))
+            z = zB if useB else zA
+        else:
+            z = zA
+        az = abs(z)
+        calib = max(q99 / _Q99_GAUSS, 1.0) if p.calibrate else 1.0
+        evidence = az / calib
+        drifted = False
+        if drift_on:
+            lev = LB if (use_b and ready) else LA
+            sc = sBe if (use_b and ready) else sAe
+            gap = abs(lev - Lref) / sc
+            drift_ok = cnt > 2 * W and (ready if use_b else True)
+            drifted = gap > p.drift_ratio and not warm and drift_ok
+            if drift_ok:
+                evidence = max(evidence, gap * (z_thr / p.drift_ratio))
+        hit = 0.0
+        if p.var_ratio > 0:
+            hit = 1.0 if az > 2.0 else 0.0
+            sd_rate = math.sqrt(var_k * p_long * (1.0 - p_long)) + 1e-3
+            if cnt > 4 * W:
+                evidence = max(evidence, (p_short - p_long) / sd_rate * (z_thr / p.var_ratio))
+        out = az > p.z_outlier and not warm and v
+        sg = (z > 0) - (z < 0)
+        if out:
+            if sg == run_sign:
+                run_len += 1
+                run_a += rA
+                run_b += rB
+            else:
+                run_len, run_a, run_b = 1.0, rA, rB
+            run_sign = float(sg)
+        else:
+            run_len = run_a = run_b = run_sign = 0.0
+        shift = run_len >= p.reset_after
+        if warm or not v:
+            sc_t = 0.0
+        elif evidence > 8.0:
+            sc_t = 1.0
+        else:
+            pv = math.erfc(evidence / sqrt2)
+            sc_t = min(max(-math.log10(pv) / p.decades, 0.0), 1.0) if pv > 0 else 1.0
+        if t - last <= p.cooldown:
+            sc_t *= damp
+        fl = sc_t >= p.threshold
+        if fl:
+            last = t
+        out_s[t] = sc_t
+        out_f[t] = fl
+        # state updates
+        inv_c = 1.0 / (cnt + 1.0)
+        cA = p.clip * sAe
+        if shift:
+            incA = run_a / max(run_len, 1.0)
+        elif warm:
+            incA = rA * inv_c
+        else:
+            incA = p.alpha * _clip(rA, cA)
+        if warm:
+            tA = abs(rA) * _SIGMA_PER_ABS
+            rate = 1.0 / max(cnt, 1.0)
+        else:
+            tA = min(abs(rA), p.z_outlier * sAe) * _SIGMA_PER_ABS
+            rate = p.scale_alpha
+        if first or shift or not v:
+            rate = 0.0
+        sA = sA + rate * (tA - sA)
+        if use_b:
+            dev = x - Ls
+            if shift:
+                inc_s = run_a / max(run_len, 1.0)
+            elif warm:
+                inc_s = dev * inv_c
+            else:
+                inc_s = a_slow * _clip(dev, cA)
+            g = max(1.0 / (math.floor(cnt / P) + 1.0), p.seasonal_rate)
+            if v and not first and not shift:
+                S[ph] = Sp + g * _clip(dev - Sp, p.season_clip * sAe)
+            cB = p.clip * sBe
+            dB = x - S[ph] - LB  # the level takes what the updated season leaves
+            if shift:
+                incB = run_b / max(run_len, 1.0)
+            elif warm:
+                incB = dB * inv_c
+            else:
+                incB = p.alpha * _clip(dB, cB)
+            if warm:
+                tB = abs(rB) * _SIGMA_PER_ABS
+                rateB = 1.0 / max(cnt, 1.0)
+            else:
+                tB = min(abs(rB), p.z_outlier * sBe) * _SIGMA_PER_ABS
+                rateB = p.scale_alpha
+            if first or shift or not v:
+                rateB = 0.0
+            sB = sB + rateB * (tB - sB)
+            if v:
+                LB += incB
+                Ls += inc_s
+        if v:
+            LA += incA
+        if drift_on:
+            lev = LB if (use_b and cnt >= ready_at) else LA
+            if shift or drifted or not v:
+                if v:
+                    Lref = lev
+            elif warm:
+                Lref = lev
+            else:
+                Lref = Lref + p.drift_alpha * (lev - Lref)
+        if v:
+            mag = mag + (inv_c if warm else 0.01) * (abs(x) - mag)
+        if shift:
+            run_len = run_sign = 0.0
+        if p.var_ratio > 0:
+            if v:
+                p_short = p_short + p.var_alpha * (hit - p_short)
+            if v and not warm:
+                p_long = p_long + p.drift_alpha * (hit - p_long)
+        if p.calibrate and not warm and v:
+            above = 1.0 if az > q99 else 0.0
+            q99 = min(max(q99 + p.calib_rate * (above - 0.01) * q99, _Q99_GAUSS * 0.8), 50.0)
+        cnt += 1.0 if v else 0.0
+    scores[:] = out_s
+    flags[:] = out_f
     return scores, flags
