@@ -18,11 +18,14 @@ Model, per series
   shift; the levels jump to the mean of the run and the detector re-adapts instead of
   flagging the new level forever.
 * **Drift**: the deseasonalised level is compared with a slow reference level; a gap of
-  many residual scales is evidence too, and the reference is reset after it is reported.
+  ``drift_ratio`` times the larger of the residual scale and twice the gap's own typical
+  size is evidence too (so a random walk, which always wanders, is not a drift), and the
+  reference is reset after it is reported.
 * **Variance**: the short-run rate of ``|z| > 2`` against its own long-run rate, in
   binomial standard deviations (robust to a single spike, self-calibrating).
-* **Calibration**: the series' own 99th percentile of ``|z|`` is tracked online (stochastic
-  quantile); when it exceeds the Gaussian 2.576 the evidence is divided by the ratio, so a
+* **Calibration**: the series' own upper and lower 0.25 % quantiles of ``z`` are tracked
+  online (stochastic quantiles, one per side so skewed latency or count series are handled);
+  when one exceeds the Gaussian 2.81 the evidence on that side is divided by the ratio, so a
   heavy-tailed series needs a larger deviation for the same score.
 * **Score**: ``-log10`` of the two-sided Gaussian tail probability of the evidence over 10,
   capped at 1 (0.4 at ``p = 1e-4``); after a flagged onset the score is damped for
@@ -41,7 +44,6 @@ __all__ = ["OnlineParams", "online_scores", "online_scores_1d"]
 
 _SIGMA_PER_ABS = float(np.sqrt(np.pi / 2))  # E|N(0, s)| = s * sqrt(2/pi)
 _LN10 = float(np.log(10.0))
-_Q99_GAUSS = 2.5758293035489  # 99th percentile of |N(0, 1)|
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,10 @@ class OnlineParams:
     b_ratio: float = 0.3
     calibrate: bool = True
     calib_rate: float = 0.05
+    calib_tail: float = 0.005
     var_ratio: float = 4.0
     var_alpha: float = 0.05
+    gap_factor: float = 2.0
 
 
 def online_scores(
@@ -103,8 +107,11 @@ def online_scores(
     run_a = np.zeros(n)
     run_b = np.zeros(n)
     last = np.full(n, -1e18)
-    q99 = np.full(n, _Q99_GAUSS)
+    q_gauss = float(-ndtri(p.calib_tail / 2.0))  # the Gaussian quantile of |z| (each side)
+    q_pos = np.full(n, q_gauss)
+    q_neg = np.full(n, q_gauss)
     p_short = np.full(n, 0.0455)  # P(|N(0,1)| > 2)
+    gap_typ = np.zeros(n)
     p_long = np.full(n, 0.0455)
     a_slow = 2.0 / (P + 1) if use_b else 0.0
     ready_at = 2.0 * P
@@ -140,12 +147,14 @@ def online_scores(
         az = np.abs(z)
         # calibration: the series' own 99th percentile of |z| (tracked online) against the
         # Gaussian one; heavy-tailed residuals need a larger |z| for the same tail probability
-        calib = np.maximum(q99 / _Q99_GAUSS, 1.0) if p.calibrate else 1.0
+        calib = np.maximum(np.where(z >= 0, q_pos, q_neg) / q_gauss, 1.0) if p.calibrate else 1.0
         evidence = az / calib
         if drift_on:
             lev = np.where(ready, LB, LA) if use_b else LA
             sc = np.where(ready, sBe, sAe) if use_b else sAe
-            gap = np.abs(lev - Lref) / sc
+            # normalised by the larger of the residual scale and the gap's own typical size
+            # (a random walk wanders far from any slow reference; that is not a drift)
+            gap = np.abs(lev - Lref) / np.maximum(sc, p.gap_factor * gap_typ)
             drift_ev = gap * (z_thr / p.drift_ratio)
             drifted = (gap > p.drift_ratio) & ~warm
             drift_ok = (cnt > 2 * W) & (ready if use_b else True)
@@ -223,6 +232,7 @@ def online_scores(
         if drift_on:
             lev = np.where(cnt >= ready_at, LB, LA) if use_b else LA
             a_ref = p.drift_alpha
+            gap_typ = np.where(v & ~warm, gap_typ + a_ref * (np.abs(lev - Lref) - gap_typ), gap_typ)
             new_ref = np.where(warm, lev, Lref + a_ref * (lev - Lref))
             Lref = np.where(shift | drifted | ~v, np.where(v, lev, Lref), new_ref)
         mag = np.where(v, mag + np.where(warm, inv_c, 0.01) * (np.abs(x) - mag), mag)
@@ -232,9 +242,17 @@ def online_scores(
             p_short = np.where(v, p_short + p.var_alpha * (hit - p_short), p_short)
             p_long = np.where(v & ~warm, p_long + p.drift_alpha * (hit - p_long), p_long)
         if p.calibrate:
-            above = (az > q99).astype(np.float64)
-            step = np.where(warm | ~v, 0.0, p.calib_rate * (above - 0.01) * q99)
-            q99 = np.clip(q99 + step, _Q99_GAUSS * 0.8, 50.0)
+            # one tracker per side: skewed residuals (latency, counts) get a wider upper tail
+            half = p.calib_tail / 2.0
+            live = ~(warm | ~v)
+            up = (z > q_pos).astype(np.float64)
+            q_pos = np.clip(
+                q_pos + np.where(live, p.calib_rate * (up - half) * q_pos, 0.0), q_gauss * 0.8, 50.0
+            )
+            dn = (-z > q_neg).astype(np.float64)
+            q_neg = np.clip(
+                q_neg + np.where(live, p.calib_rate * (dn - half) * q_neg, 0.0), q_gauss * 0.8, 50.0
+            )
         cnt = cnt + v
     return scores, flags
 
@@ -263,8 +281,10 @@ def online_scores_1d(
     LA = sA = LB = sB = Ls = Lref = mag = cnt = 0.0
     run_len = run_sign = run_a = run_b = 0.0
     last = -1e18
-    q99 = _Q99_GAUSS
+    q_gauss = float(-ndtri(p.calib_tail / 2.0))
+    q_pos = q_neg = q_gauss
     p_short = p_long = 0.0455
+    gap_typ = 0.0
     a_slow = 2.0 / (P + 1) if use_b else 0.0
     ready_at = 2.0 * P
     W = float(max(p.warmup, 2))
@@ -302,13 +322,13 @@ def online_scores_1d(
         else:
             z = zA
         az = abs(z)
-        calib = max(q99 / _Q99_GAUSS, 1.0) if p.calibrate else 1.0
+        calib = max((q_pos if z >= 0 else q_neg) / q_gauss, 1.0) if p.calibrate else 1.0
         evidence = az / calib
         drifted = False
         if drift_on:
             lev = LB if (use_b and ready) else LA
             sc = sBe if (use_b and ready) else sAe
-            gap = abs(lev - Lref) / sc
+            gap = abs(lev - Lref) / max(sc, p.gap_factor * gap_typ)
             drift_ok = cnt > 2 * W and (ready if use_b else True)
             drifted = gap > p.drift_ratio and not warm and drift_ok
             if drift_ok:
@@ -399,6 +419,8 @@ def online_scores_1d(
             LA += incA
         if drift_on:
             lev = LB if (use_b and cnt >= ready_at) else LA
+            if v and not warm:
+                gap_typ = gap_typ + p.drift_alpha * (abs(lev - Lref) - gap_typ)
             if shift or drifted or not v:
                 if v:
                     Lref = lev
@@ -416,8 +438,11 @@ def online_scores_1d(
             if v and not warm:
                 p_long = p_long + p.drift_alpha * (hit - p_long)
         if p.calibrate and not warm and v:
-            above = 1.0 if az > q99 else 0.0
-            q99 = min(max(q99 + p.calib_rate * (above - 0.01) * q99, _Q99_GAUSS * 0.8), 50.0)
+            half = p.calib_tail / 2.0
+            up = 1.0 if z > q_pos else 0.0
+            q_pos = min(max(q_pos + p.calib_rate * (up - half) * q_pos, q_gauss * 0.8), 50.0)
+            dn = 1.0 if -z > q_neg else 0.0
+            q_neg = min(max(q_neg + p.calib_rate * (dn - half) * q_neg, q_gauss * 0.8), 50.0)
         cnt += 1.0 if v else 0.0
     scores[:] = out_s
     flags[:] = out_f

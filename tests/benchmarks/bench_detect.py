@@ -114,7 +114,7 @@ def run(quick: bool) -> list[Result]:
             N_POINTS / t_one / 1e3,
             "k pts/s",
             "",
-            "per-step numpy over 1 row",
+            "plain-float kernel, same numbers as the batch",
         )
     )
     y = BY[1]
