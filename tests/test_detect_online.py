@@ -181,3 +181,22 @@ def test_detector_contract(name):
 def test_unknown_detector_lists_the_valid_names():
     with pytest.raises(ConfigError, match="online"):
         make_detector("nope")
+
+
+def test_slow_drift_is_flagged_during_the_ramp():
+    """A ramp of 10 s.d. over 200 points (no single point is an outlier) is caught."""
+    hits = 0
+    for seed in range(10):
+        y = _noise(2500, seed=seed)
+        y[1500:1700] += np.linspace(0, 10, 200)
+        y[1700:] += 10
+        f = np.flatnonzero(OnlineDetector(period=None).fit_predict(y))
+        hits += bool(np.any((f >= 1500) & (f < 1720)))
+    assert hits >= 8
+
+
+def test_random_walk_is_not_a_drift():
+    """A random walk wanders from any slow reference; the drift gap is normalised by its
+    own typical size, so flags stay rare (< 3 per 1,000 points)."""
+    y = np.cumsum(_noise(20_000, seed=11))
+    assert OnlineDetector(period=None).fit_predict(y).sum() < 3 * 20

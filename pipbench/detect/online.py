@@ -232,7 +232,11 @@ def online_scores(
         if drift_on:
             lev = np.where(cnt >= ready_at, LB, LA) if use_b else LA
             a_ref = p.drift_alpha
-            gap_typ = np.where(v & ~warm, gap_typ + a_ref * (np.abs(lev - Lref) - gap_typ), gap_typ)
+            # typical gap, learned with clipped steps so a drift in progress barely moves it
+            sc_now = np.where(cnt >= ready_at, sB, sA) if use_b else sA
+            cap = np.maximum(sc_now, p.gap_factor * gap_typ)
+            tgt = np.minimum(np.abs(lev - Lref), cap)
+            gap_typ = np.where(v & ~warm, gap_typ + a_ref * (tgt - gap_typ), gap_typ)
             new_ref = np.where(warm, lev, Lref + a_ref * (lev - Lref))
             Lref = np.where(shift | drifted | ~v, np.where(v, lev, Lref), new_ref)
         mag = np.where(v, mag + np.where(warm, inv_c, 0.01) * (np.abs(x) - mag), mag)
@@ -420,7 +424,9 @@ def online_scores_1d(
         if drift_on:
             lev = LB if (use_b and cnt >= ready_at) else LA
             if v and not warm:
-                gap_typ = gap_typ + p.drift_alpha * (abs(lev - Lref) - gap_typ)
+                sc_now = sB if (use_b and cnt >= ready_at) else sA
+                cap = max(sc_now, p.gap_factor * gap_typ)
+                gap_typ = gap_typ + p.drift_alpha * (min(abs(lev - Lref), cap) - gap_typ)
             if shift or drifted or not v:
                 if v:
                     Lref = lev
