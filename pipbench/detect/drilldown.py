@@ -90,7 +90,7 @@ def _stat_fn(statistic: str) -> tuple[str, float | None]:
 def _compute(kind: str, q: float | None, x: np.ndarray) -> float:
     if x.size == 0:
         return float("nan")
-    if kind == "quantile":
+    if kind == "quantile" and q is not None:
         return float(np.quantile(x, q))
     return float(np.mean(x))
 

@@ -91,7 +91,7 @@ def online_scores(
     scores = np.zeros((n, T))
     flags = np.zeros((n, T), dtype=bool)
     use_b = period is not None and period >= 2 and phase is not None
-    P = int(period) if use_b else 1
+    P = int(period) if (use_b and period is not None) else 1
     rows = np.arange(n)
     LA = np.zeros(n)
     sA = np.zeros(n)
@@ -279,7 +279,7 @@ def online_scores_1d(
     scores = np.zeros(T)
     flags = np.zeros(T, dtype=bool)
     use_b = period is not None and period >= 2 and phase is not None
-    P = int(period) if use_b else 1
+    P = int(period) if (use_b and period is not None) else 1
     S = [0.0] * P
     phs = phase.tolist() if use_b else None  # type: ignore[union-attr]
     LA = sA = LB = sB = Ls = Lref = mag = cnt = 0.0
