@@ -200,3 +200,18 @@ def test_random_walk_is_not_a_drift():
     own typical size, so flags stay rare (< 3 per 1,000 points)."""
     y = np.cumsum(_noise(20_000, seed=11))
     assert OnlineDetector(period=None).fit_predict(y).sum() < 3 * 20
+
+
+@pytest.mark.parametrize("name", sorted(DETECTORS))
+def test_infinities_and_extreme_magnitudes_give_valid_scores(name):
+    rng = np.random.default_rng(12)
+    ts = T0 + STEP * np.arange(700)
+    y = np.where(rng.uniform(size=700) < 0.05, np.inf, rng.normal(0, 1, 700))
+    s = make_detector(name).fit(y, ts).scores_
+    if name == "online":  # an infinity is a missing point, not an anomaly
+        assert np.all(s[np.isinf(y)] == 0)
+    for arr in (y, rng.choice([0.0, 1e308, -1e308], 700)):
+        s = make_detector(name).fit(arr, ts).scores_
+        assert np.isfinite(s).all()
+        assert s.min() >= 0
+        assert s.max() <= 1

@@ -65,7 +65,8 @@ class _Detector(ParamsMixin):
     def fit(self, values: object, timestamps: object | None = None) -> _Detector:
         """Score ``values`` (optionally with their ``timestamps``); returns ``self``."""
         prep = prepare(values, timestamps)
-        scores, flags = self._score_sorted(prep.values, prep.timestamps)
+        with np.errstate(over="ignore", invalid="ignore"):  # values near 1e308 saturate
+            scores, flags = self._score_sorted(prep.values, prep.timestamps)
         out_s = np.empty_like(scores)
         out_f = np.empty_like(flags)
         out_s[prep.order] = scores
