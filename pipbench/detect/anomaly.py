@@ -67,6 +67,7 @@ class _Detector(ParamsMixin):
         prep = prepare(values, timestamps)
         with np.errstate(over="ignore", invalid="ignore"):  # values near 1e308 saturate
             scores, flags = self._score_sorted(prep.values, prep.timestamps)
+        scores = np.clip(np.nan_to_num(scores, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
         out_s = np.empty_like(scores)
         out_f = np.empty_like(flags)
         out_s[prep.order] = scores
