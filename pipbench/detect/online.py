@@ -62,7 +62,7 @@ class OnlineParams:
     drift_alpha: float = 0.005
     rel_floor: float = 1e-4
     seasonal_rate: float = 0.15
-    damping: float = 0.9  # damped scores stay below damping * threshold
+    damping: float = 0.25  # damped scores stay below damping * threshold
     decades: float = 10.0
     season_clip: float = 10.0
     b_ratio: float = 0.3
