@@ -281,6 +281,9 @@ class RobustZDetector(_Detector):
         The centred rolling median of the residual over this many points is removed first,
         so a level shift inside the history is a short episode, not a long run of anomalies
         (0 disables).
+    cooldown
+        ``is_anomaly`` marks the first point of an episode: flags within this many points
+        of the previous one are dropped (0 flags every point above the threshold).
 
     Examples
     --------
@@ -324,7 +327,7 @@ class RobustZDetector(_Detector):
         z = np.where(ok, resid / np.maximum(scale, floor), 0.0)
         z = np.where(np.isfinite(z), z, 0.0)
         scores = tail_score(z, decades=10.0)
-        return scores, scores >= self.threshold
+        return scores, _onsets(scores >= self.threshold, int(self.cooldown))
 
 
 def generalized_esd(
@@ -409,6 +412,10 @@ class SeasonalESDDetector(_Detector):
         Twitter's S-H-ESD removes one median (or a piecewise median per two weeks); here a
         centred rolling median over this many points is removed, so a level shift does not
         make half the series anomalous (0 restores the single median).
+    cooldown
+        When > 0, ``is_anomaly`` keeps only the first outlier of each episode (outliers within
+        this many points of the previous kept one are dropped); 0 (the default) keeps every
+        outlier the test finds, as S-H-ESD does.
 
     Examples
     --------
@@ -428,11 +435,13 @@ class SeasonalESDDetector(_Detector):
         max_anomalies: float = 0.02,
         alpha: float = 0.05,
         local_window: int = 25,
+        cooldown: int = 0,
     ) -> None:
         self.period = period
         self.max_anomalies = max_anomalies
         self.alpha = alpha
         self.local_window = local_window
+        self.cooldown = cooldown
 
     def _score_sorted(self, y: np.ndarray, ts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         if not (0 < self.max_anomalies < 0.5):
@@ -468,7 +477,21 @@ class SeasonalESDDetector(_Detector):
             scores[ok] = np.where(np.abs(resid - c) > 0, 1.0, 0.0)
         flags[ok[outl]] = True
         scores[ok[outl]] = np.maximum(scores[ok[outl]], 0.5)
-        return scores, flags
+        return scores, _onsets(flags, int(self.cooldown))
+
+
+def _onsets(flags: np.ndarray, cooldown: int) -> np.ndarray:
+    """Keep the first flag of each episode: flags closer than ``cooldown`` points to the
+    previous kept flag are dropped (the online detector's semantics, for offline ones)."""
+    if cooldown <= 0:
+        return flags
+    out = np.zeros_like(flags)
+    last = -(10**18)
+    for i in np.flatnonzero(flags):  # a handful of flags per series
+        if i - last > cooldown:
+            out[i] = True
+            last = i
+    return out
 
 
 def _local_level(resid: np.ndarray, window: int) -> np.ndarray:
