@@ -296,11 +296,17 @@ class RobustZDetector(_Detector):
     name = "robust-z"
 
     def __init__(
-        self, *, baseline: Any = None, threshold: float = 0.5, local_window: int = 25
+        self,
+        *,
+        baseline: Any = None,
+        threshold: float = 0.5,
+        local_window: int = 25,
+        cooldown: int = 64,
     ) -> None:
         self.baseline = baseline
         self.threshold = threshold
         self.local_window = local_window
+        self.cooldown = cooldown
 
     def _score_sorted(self, y: np.ndarray, ts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         from pipbench.detect.baseline import BaselineError, ProfileBaseline
