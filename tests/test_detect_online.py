@@ -215,3 +215,9 @@ def test_infinities_and_extreme_magnitudes_give_valid_scores(name):
         assert np.isfinite(s).all()
         assert s.min() >= 0
         assert s.max() <= 1
+
+
+def test_a_steady_trend_is_reported_once_not_every_few_dozen_points():
+    """Drift alarms back off geometrically: a constant growth is one episode."""
+    y = 0.2 * np.arange(4000) + _noise(4000, seed=13)
+    assert OnlineDetector(period=None).fit_predict(y).sum() <= 1

@@ -237,6 +237,11 @@ def online_scores(
             cap = np.maximum(sc_now, p.gap_factor * gap_typ)
             tgt = np.minimum(np.abs(lev - Lref), cap)
             gap_typ = np.where(v & ~warm, gap_typ + a_ref * (tgt - gap_typ), gap_typ)
+            # after a drift alarm the next one needs a larger excursion (geometric back-off,
+            # so a steady trend is reported at its start, not every few dozen points)
+            gap_typ = np.where(
+                drifted & v, np.maximum(gap_typ, np.abs(lev - Lref) / p.gap_factor), gap_typ
+            )
             new_ref = np.where(warm, lev, Lref + a_ref * (lev - Lref))
             Lref = np.where(shift | drifted | ~v, np.where(v, lev, Lref), new_ref)
         mag = np.where(v, mag + np.where(warm, inv_c, 0.01) * (np.abs(x) - mag), mag)
@@ -427,6 +432,8 @@ def online_scores_1d(
                 sc_now = sB if (use_b and cnt >= ready_at) else sA
                 cap = max(sc_now, p.gap_factor * gap_typ)
                 gap_typ = gap_typ + p.drift_alpha * (min(abs(lev - Lref), cap) - gap_typ)
+            if drifted and v:
+                gap_typ = max(gap_typ, abs(lev - Lref) / p.gap_factor)
             if shift or drifted or not v:
                 if v:
                     Lref = lev
