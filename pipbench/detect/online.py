@@ -2,25 +2,28 @@
 
 The score of point ``t`` uses only points ``< t`` (plus ``t`` itself, compared with a
 forecast made before it). State per series is a handful of floats plus one daily profile of
-``period`` floats. The time loop runs once for all series together: each step is a few
-dozen numpy operations over a vector of series, so 10,000 series cost about what one does.
+``period`` floats. :func:`online_scores` runs the time loop once for all series together:
+each step is a few dozen numpy operations over a vector of series, so 10,000 series cost
+little more than one. :func:`online_scores_1d` is the same kernel on plain floats for one
+series (numpy's per-call overhead would dominate there); a test keeps the two equal.
 
 Model, per series
 -----------------
-* **A, level**: a Huber-clipped EWMA of the value; residual scale is an EWMA of the clipped
-  absolute residual that rises fast and decays slowly (bursty noise does not shrink it
-  between bursts).
+* **A, level**: a Huber-clipped EWMA of the value (fast enough to follow smooth daily
+  shapes); the residual scale is an EWMA of the clipped absolute residual.
 * **B, seasonal**: the daily profile (``period`` bins, learned from deviations to a slow
-  level) plus a deseasonalised Huber EWMA level, with its own scale. Used once two periods
-  have been seen; the per-point z is the one of A or B with the smaller magnitude, so a
-  recurring daily pattern is not an anomaly.
+  level, one update per bin per day) plus a deseasonalised Huber EWMA level, with its own
+  scale. Used once two periods have been seen, when its scale is the smaller one or when it
+  explains the point far better than A (``|z_B| < 0.3 |z_A|``: a recurring daily feature
+  such as a nightly job is then not an anomaly).
 * **Change-aware reset**: ``reset_after`` consecutive outliers of the same sign are a level
   shift; the levels jump to the mean of the run and the detector re-adapts instead of
   flagging the new level forever.
 * **Drift**: the deseasonalised level is compared with a slow reference level; a gap of
   ``drift_ratio`` times the larger of the residual scale and twice the gap's own typical
-  size is evidence too (so a random walk, which always wanders, is not a drift), and the
-  reference is reset after it is reported.
+  size is evidence too (so a random walk, which always wanders, is not a drift). The
+  reference is reset after a report and the next report needs a larger gap (a steady trend
+  is one episode).
 * **Variance**: the short-run rate of ``|z| > 2`` against its own long-run rate, in
   binomial standard deviations (robust to a single spike, self-calibrating).
 * **Calibration**: the series' own upper and lower 0.25 % quantiles of ``z`` are tracked
