@@ -75,6 +75,7 @@ class OnlineParams:
     var_ratio: float = 4.0
     var_alpha: float = 0.05
     gap_factor: float = 2.0
+    gap_cap: float = 1.5
 
 
 def online_scores(
@@ -237,7 +238,7 @@ def online_scores(
             a_ref = p.drift_alpha
             # typical gap, learned with clipped steps so a drift in progress barely moves it
             sc_now = np.where(cnt >= ready_at, sB, sA) if use_b else sA
-            cap = np.maximum(sc_now, p.gap_factor * gap_typ)
+            cap = np.maximum(sc_now, p.gap_cap * gap_typ)
             tgt = np.minimum(np.abs(lev - Lref), cap)
             gap_typ = np.where(v & ~warm, gap_typ + a_ref * (tgt - gap_typ), gap_typ)
             # after a drift alarm the next one needs a larger excursion (geometric back-off,
@@ -433,7 +434,7 @@ def online_scores_1d(
             lev = LB if (use_b and cnt >= ready_at) else LA
             if v and not warm:
                 sc_now = sB if (use_b and cnt >= ready_at) else sA
-                cap = max(sc_now, p.gap_factor * gap_typ)
+                cap = max(sc_now, p.gap_cap * gap_typ)
                 gap_typ = gap_typ + p.drift_alpha * (min(abs(lev - Lref), cap) - gap_typ)
             if drifted and v:
                 gap_typ = max(gap_typ, abs(lev - Lref) / p.gap_factor)
