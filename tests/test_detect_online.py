@@ -222,3 +222,15 @@ def test_a_steady_trend_is_reported_once_not_every_few_dozen_points():
     nominal chance flags, 4,000 x 1e-4 = 0.4 expected)."""
     y = 0.2 * np.arange(4000) + _noise(4000, seed=13)
     assert OnlineDetector(period=None).fit_predict(y).sum() <= 2
+
+
+def test_sparse_counts_flag_the_burst_not_every_blip():
+    """Error counts that are mostly 0 with a 1 or 2 now and then: the scale floor is half the
+    data's resolution (smallest step seen), so only a real burst is an anomaly."""
+    rng = np.random.default_rng(0)
+    n = 4032
+    y = (rng.uniform(size=n) < 0.01) * rng.integers(1, 3, n).astype(float)
+    y[3000] = 12
+    flags = np.flatnonzero(OnlineDetector().fit_predict(y, T0 + STEP * np.arange(n)))
+    assert 3000 in flags
+    assert len(flags) <= 3

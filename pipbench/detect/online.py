@@ -10,7 +10,9 @@ series (numpy's per-call overhead would dominate there); a test keeps the two eq
 Model, per series
 -----------------
 * **A, level**: a Huber-clipped EWMA of the value (fast enough to follow smooth daily
-  shapes); the residual scale is an EWMA of the clipped absolute residual.
+  shapes); the residual scale is an EWMA of the clipped absolute residual, floored at half
+  the data's resolution (the smallest step seen), so sparse counts (0, 0, 1, 0, ...) and
+  quantised gauges do not make every blip an outlier.
 * **B, seasonal**: the daily profile (``period`` bins, learned from deviations to a slow
   level, one update per bin per day) plus a deseasonalised Huber EWMA level, with its own
   scale. Used once two periods have been seen, when its scale is the smaller one or when it
@@ -76,6 +78,7 @@ class OnlineParams:
     var_alpha: float = 0.05
     gap_factor: float = 2.0
     gap_cap: float = 1.5
+    quantum: float = 0.5
 
 
 def online_scores(
@@ -105,6 +108,8 @@ def online_scores(
     Lref = np.zeros(n)
     S = np.zeros((P, n)) if use_b else None  # phase-major: one contiguous row per step
     mag = np.zeros(n)
+    quant = np.full(n, np.inf)  # smallest non-zero step seen: the data's resolution
+    x_prev = np.full(n, np.nan)
     cnt = np.zeros(n)
     run_len = np.zeros(n)
     run_sign = np.zeros(n)
@@ -131,7 +136,9 @@ def online_scores(
             x = np.where(v, x, LA)
         warm = cnt < W
         first = cnt == 0
-        floor = 1e-12 + p.rel_floor * mag
+        floor = np.maximum(
+            1e-12 + p.rel_floor * mag, np.where(np.isfinite(quant), p.quantum * quant, 0.0)
+        )
         sAe = np.maximum(sA, floor)
         rA = x - LA
         zA = rA / sAe
@@ -249,6 +256,9 @@ def online_scores(
             new_ref = np.where(warm, lev, Lref + a_ref * (lev - Lref))
             Lref = np.where(shift | drifted | ~v, np.where(v, lev, Lref), new_ref)
         mag = np.where(v, mag + np.where(warm, inv_c, 0.01) * (np.abs(x) - mag), mag)
+        step_now = np.abs(x - x_prev)
+        quant = np.where(v & (step_now > 0), np.minimum(quant, step_now), quant)
+        x_prev = np.where(v, x, x_prev)
         run_len = np.where(shift, 0, run_len)
         run_sign = np.where(shift, 0, run_sign)
         if p.var_ratio > 0:
@@ -292,6 +302,8 @@ def online_scores_1d(
     S = [0.0] * P
     phs = phase.tolist() if use_b else None  # type: ignore[union-attr]
     LA = sA = LB = sB = Ls = Lref = mag = cnt = 0.0
+    quant = math.inf
+    x_prev = math.nan
     run_len = run_sign = run_a = run_b = 0.0
     last = -1e18
     q_gauss = float(-ndtri(p.calib_tail / 2.0))
@@ -317,6 +329,8 @@ def online_scores_1d(
         warm = cnt < W
         first = cnt == 0
         floor = 1e-12 + p.rel_floor * mag
+        if quant != math.inf and p.quantum * quant > floor:
+            floor = p.quantum * quant
         sAe = sA if sA > floor else floor
         rA = x - LA
         zA = rA / sAe
@@ -447,6 +461,10 @@ def online_scores_1d(
                 Lref = Lref + p.drift_alpha * (lev - Lref)
         if v:
             mag = mag + (inv_c if warm else 0.01) * (abs(x) - mag)
+            step_now = abs(x - x_prev)
+            if step_now > 0 and step_now < quant:
+                quant = step_now
+            x_prev = x
         if shift:
             run_len = run_sign = 0.0
         if p.var_ratio > 0:
