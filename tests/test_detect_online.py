@@ -225,7 +225,7 @@ def test_a_steady_trend_is_reported_once_not_every_few_dozen_points():
 
 
 def test_sparse_counts_flag_the_burst_not_every_blip():
-    """Error counts that are mostly 0 with a 1 or 2 now and then: the scale floor is half the
+    """Error counts that are mostly 0 with a 1 or 2 now and then: the scale floor is the
     data's resolution (smallest step seen), so only a real burst is an anomaly."""
     rng = np.random.default_rng(0)
     n = 4032
@@ -234,3 +234,9 @@ def test_sparse_counts_flag_the_burst_not_every_blip():
     flags = np.flatnonzero(OnlineDetector().fit_predict(y, T0 + STEP * np.arange(n)))
     assert 3000 in flags
     assert len(flags) <= 3
+
+
+def test_piecewise_constant_series_flags_every_jump():
+    """Few steps do not establish a 'resolution': each jump of a step function is flagged."""
+    y = np.r_[np.full(300, 5.0), np.full(100, 9.0), np.full(200, 5.0), 6.0, np.full(100, 5.0)]
+    assert np.flatnonzero(OnlineDetector().fit_predict(y)).tolist() == [300, 400, 600]

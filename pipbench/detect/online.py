@@ -10,8 +10,8 @@ series (numpy's per-call overhead would dominate there); a test keeps the two eq
 Model, per series
 -----------------
 * **A, level**: a Huber-clipped EWMA of the value (fast enough to follow smooth daily
-  shapes); the residual scale is an EWMA of the clipped absolute residual, floored at half
-  the data's resolution (the smallest step seen), so sparse counts (0, 0, 1, 0, ...) and
+  shapes); the residual scale is an EWMA of the clipped absolute residual, floored at the
+  data's resolution (the smallest step seen, once ten steps were seen), so sparse counts (0, 0, 1, 0, ...) and
   quantised gauges do not make every blip an outlier.
 * **B, seasonal**: the daily profile (``period`` bins, learned from deviations to a slow
   level, one update per bin per day) plus a deseasonalised Huber EWMA level, with its own
@@ -78,7 +78,7 @@ class OnlineParams:
     var_alpha: float = 0.05
     gap_factor: float = 2.0
     gap_cap: float = 1.5
-    quantum: float = 0.5
+    quantum: float = 1.0
 
 
 def online_scores(
@@ -110,6 +110,7 @@ def online_scores(
     mag = np.zeros(n)
     quant = np.full(n, np.inf)  # smallest non-zero step seen: the data's resolution
     x_prev = np.full(n, np.nan)
+    n_steps = np.zeros(n)  # the resolution counts once 10 non-zero steps were seen
     cnt = np.zeros(n)
     run_len = np.zeros(n)
     run_sign = np.zeros(n)
@@ -137,7 +138,7 @@ def online_scores(
         warm = cnt < W
         first = cnt == 0
         floor = np.maximum(
-            1e-12 + p.rel_floor * mag, np.where(np.isfinite(quant), p.quantum * quant, 0.0)
+            1e-12 + p.rel_floor * mag, np.where(n_steps >= 10, p.quantum * quant, 0.0)
         )
         sAe = np.maximum(sA, floor)
         rA = x - LA
@@ -257,7 +258,9 @@ def online_scores(
             Lref = np.where(shift | drifted | ~v, np.where(v, lev, Lref), new_ref)
         mag = np.where(v, mag + np.where(warm, inv_c, 0.01) * (np.abs(x) - mag), mag)
         step_now = np.abs(x - x_prev)
-        quant = np.where(v & (step_now > 0), np.minimum(quant, step_now), quant)
+        moved = v & (step_now > 0)
+        quant = np.where(moved, np.minimum(quant, step_now), quant)
+        n_steps = n_steps + moved
         x_prev = np.where(v, x, x_prev)
         run_len = np.where(shift, 0, run_len)
         run_sign = np.where(shift, 0, run_sign)
@@ -304,6 +307,7 @@ def online_scores_1d(
     LA = sA = LB = sB = Ls = Lref = mag = cnt = 0.0
     quant = math.inf
     x_prev = math.nan
+    n_steps = 0
     run_len = run_sign = run_a = run_b = 0.0
     last = -1e18
     q_gauss = float(-ndtri(p.calib_tail / 2.0))
@@ -329,7 +333,7 @@ def online_scores_1d(
         warm = cnt < W
         first = cnt == 0
         floor = 1e-12 + p.rel_floor * mag
-        if quant != math.inf and p.quantum * quant > floor:
+        if n_steps >= 10 and p.quantum * quant > floor:
             floor = p.quantum * quant
         sAe = sA if sA > floor else floor
         rA = x - LA
@@ -462,8 +466,10 @@ def online_scores_1d(
         if v:
             mag = mag + (inv_c if warm else 0.01) * (abs(x) - mag)
             step_now = abs(x - x_prev)
-            if step_now > 0 and step_now < quant:
-                quant = step_now
+            if step_now > 0:
+                n_steps += 1
+                if step_now < quant:
+                    quant = step_now
             x_prev = x
         if shift:
             run_len = run_sign = 0.0
