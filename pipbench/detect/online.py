@@ -91,7 +91,8 @@ def online_scores(
     """Score every point of every row of ``Y`` (series x time) causally.
 
     Returns ``(scores, flags)``, both of shape ``Y.shape``. NaN points score 0 and leave
-    the state unchanged.
+    the state unchanged. ``trace``, when given, collects the levels, scales and z of every
+    step (for debugging and teaching; it costs a copy per step).
     """
     Y = np.asarray(Y, dtype=np.float64)
     n, T = Y.shape
