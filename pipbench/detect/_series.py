@@ -105,8 +105,8 @@ def phase_index(
     """Phase (0..period-1) of each point: time of day when timestamps are known, else i mod period."""
     if ts is None:
         return np.arange(n) % period
-    frac = np.mod(ts, horizon_s) / horizon_s
-    return np.minimum((frac * period).astype(np.int64), period - 1)
+    frac = np.mod(np.nan_to_num(ts, nan=0.0), horizon_s) / horizon_s  # no time: phase 0
+    return np.clip((frac * period).astype(np.int64), 0, period - 1)
 
 
 def tail_score(z: np.ndarray, *, decades: float = 10.0) -> np.ndarray:

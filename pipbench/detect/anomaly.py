@@ -330,7 +330,7 @@ class RobustZDetector(_Detector):
         resid = y - expected
         if self.local_window:
             resid = resid - _local_level(resid, int(self.local_window))
-        z = np.where(ok, resid / np.maximum(scale, floor), 0.0)
+        z = np.where(ok & np.isfinite(expected), resid / np.maximum(scale, floor), 0.0)
         z = np.where(np.isfinite(z), z, 0.0)
         scores = tail_score(z, decades=10.0)
         return scores, _onsets(scores >= self.threshold, int(self.cooldown))
@@ -467,11 +467,13 @@ class SeasonalESDDetector(_Detector):
         self.period_ = period
         resid = yv - np.median(yv)
         if period and ok.size >= 2 * period:
-            from pipbench.detect.baseline import _group_median
-
             ph = (phase_index(ts, period, n) if ts is not None else np.arange(n) % period)[ok]
-            seasonal = _group_median(ph, yv, period)
-            resid = yv - seasonal[ph]
+            if ts is not None:
+                span = period * float(np.median(np.diff(ts[ok])))
+                cyc = np.floor((ts[ok] - ts[ok][0]) / span).astype(np.int64)
+            else:
+                cyc = ok // period
+            resid = yv - _seasonal_median(yv, ph, cyc, period)
         r = max(int(self.max_anomalies * ok.size), 1)
         outl, _R, lam = generalized_esd(resid, max_outliers=r, alpha=self.alpha)
         c = np.median(resid)
@@ -484,6 +486,32 @@ class SeasonalESDDetector(_Detector):
         flags[ok[outl]] = True
         scores[ok[outl]] = np.maximum(scores[ok[outl]], 0.5)
         return scores, _onsets(flags, int(self.cooldown))
+
+
+def _seasonal_median(y: np.ndarray, ph: np.ndarray, cyc: np.ndarray, period: int) -> np.ndarray:
+    """Per-phase median over cycles, leaving each point's own cycle out when there are few
+    cycles (with 3 or 4 a point would otherwise pull its own seasonal value and the residual
+    would look heavy-tailed to the ESD test)."""
+    from pipbench.detect.baseline import _group_median
+
+    c = int(cyc.max()) + 1
+    if c > 10:
+        return _group_median(ph, y, period)[ph]
+    M = np.full((c, period), np.nan)
+    M[cyc, ph] = y
+    out = np.empty_like(y)
+    fallback = float(np.median(y))
+    import warnings
+
+    for k in range(c):
+        others = np.delete(M, k, axis=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # phases seen in no other cycle
+            med = np.nanmedian(others, axis=0)
+        med = np.where(np.isfinite(med), med, fallback)
+        mine = cyc == k
+        out[mine] = med[ph[mine]]
+    return out
 
 
 def _onsets(flags: np.ndarray, cooldown: int) -> np.ndarray:
