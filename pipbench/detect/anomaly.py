@@ -469,8 +469,14 @@ class SeasonalESDDetector(_Detector):
         if period and ok.size >= 2 * period:
             ph = (phase_index(ts, period, n) if ts is not None else np.arange(n) % period)[ok]
             if ts is not None:
-                span = period * float(np.median(np.diff(ts[ok])))
-                cyc = np.floor((ts[ok] - ts[ok][0]) / span).astype(np.int64)
+                tk = ts[ok]
+                good = np.isfinite(tk)
+                if not good.all():  # a missing time: interpolate it from its neighbours
+                    idx = np.arange(tk.size)
+                    tk = np.interp(idx, idx[good], tk[good]) if good.any() else idx * 1.0
+                step = float(np.median(np.diff(tk))) if tk.size > 1 else 1.0
+                span = period * (step if step > 0 else 1.0)
+                cyc = np.floor((tk - tk[0]) / span).astype(np.int64)
             else:
                 cyc = ok // period
             resid = yv - _seasonal_median(yv, ph, cyc, period)
