@@ -212,7 +212,8 @@ def online_scores(
         safe_len = np.maximum(run_len, 1)
         incA = np.where(shift, run_a / safe_len, incA)
         tA = np.where(warm, np.abs(rA), np.minimum(np.abs(rA), p.z_outlier * sAe)) * _SIGMA_PER_ABS
-        rate = np.where(warm, 1.0 / np.maximum(cnt, 1.0), p.scale_alpha)
+        # running mean until 1/scale_alpha points were seen, then the EWMA
+        rate = np.maximum(1.0 / np.maximum(cnt, 1.0), p.scale_alpha)
         rate = np.where(first | shift | ~v, 0.0, rate)
         sA = sA + rate * (tA - sA)
         if use_b:
@@ -236,7 +237,7 @@ def online_scores(
                 np.where(warm, np.abs(rB), np.minimum(np.abs(rB), p.z_outlier * sBe))
                 * _SIGMA_PER_ABS
             )
-            rateB = np.where(warm, 1.0 / np.maximum(cnt, 1.0), p.scale_alpha)
+            rateB = np.maximum(1.0 / np.maximum(cnt, 1.0), p.scale_alpha)
             rateB = np.where(first | shift | ~v, 0.0, rateB)
             sB = sB + rateB * (tB - sB)
             LB = np.where(v, LB + incB, LB)
@@ -412,7 +413,7 @@ def online_scores_1d(
             rate = 1.0 / max(cnt, 1.0)
         else:
             tA = min(abs(rA), p.z_outlier * sAe) * _SIGMA_PER_ABS
-            rate = p.scale_alpha
+            rate = max(1.0 / max(cnt, 1.0), p.scale_alpha)
         if first or shift or not v:
             rate = 0.0
         sA = sA + rate * (tA - sA)
@@ -440,7 +441,7 @@ def online_scores_1d(
                 rateB = 1.0 / max(cnt, 1.0)
             else:
                 tB = min(abs(rB), p.z_outlier * sBe) * _SIGMA_PER_ABS
-                rateB = p.scale_alpha
+                rateB = max(1.0 / max(cnt, 1.0), p.scale_alpha)
             if first or shift or not v:
                 rateB = 0.0
             sB = sB + rateB * (tB - sB)
