@@ -95,3 +95,24 @@ def test_samples_drilldown_finds_the_instance():
     d = drilldown_samples(pl.concat(rows), metric="latency", at=3600.0)
     assert d.table.row(0, named=True)["segment"] == "instance=c"
     assert d.table.row(0, named=True)["explained"] == pytest.approx(1.0, abs=0.05)
+
+
+def test_dataset_shaped_events_datetime_at_and_constant_labels():
+    """Datetime columns and a datetime ``at`` work; a label with one value (or the whole
+    population) is never 'the' explanation."""
+    from datetime import UTC, datetime, timedelta
+
+    ev = _events(6, n=6000)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    ev = ev.with_columns(
+        (pl.lit(t0) + pl.duration(microseconds=(pl.col("timestamp") * 1e6).cast(pl.Int64)))
+        .dt.cast_time_unit("us")
+        .alias("timestamp"),
+        pl.lit("GET").alias("name"),
+        pl.lit("x.json").alias("source"),
+    )
+    d = drilldown(ev, at=t0 + timedelta(seconds=3600), statistic="p99")
+    segs = d.table["segment"].to_list()
+    assert not any(s.startswith("name=") for s in segs)
+    assert segs[0] == "endpoint=/api/checkout, version=2.4.0"
+    assert d.table["share_after"].max() < 1.0

@@ -52,3 +52,24 @@ def test_constant_series_has_no_anomalies_in_offline_detectors():
     y = np.full(300, 7.0)
     assert not SeasonalESDDetector(period=None).fit_predict(y).any()
     assert not RobustZDetector().fit_predict(y).any()
+
+
+def test_seasonal_esd_on_short_history_does_not_flag_noise():
+    """With 3-4 cycles a point must not pull its own seasonal median (leave-one-cycle-out):
+    pure noise plus one spike gives that one spike."""
+    ts = 1_700_006_400.0 + 300 * np.arange(1000)
+    for seed in range(3):
+        y = np.random.default_rng(seed).normal(0, 1, 1000)
+        y[700] += 9
+        assert np.flatnonzero(SeasonalESDDetector().fit_predict(y, ts)).tolist() == [700]
+
+
+def test_missing_timestamps_do_not_crash_any_detector():
+    from pipbench.detect import OnlineDetector
+
+    ts = 1_700_006_400.0 + 300 * np.arange(1000)
+    ts[10] = np.nan
+    y = np.random.default_rng(0).normal(0, 1, 1000)
+    y[700] += 9
+    for det in (OnlineDetector(), RobustZDetector(), SeasonalESDDetector()):
+        assert det.fit(y, ts).is_anomaly_[700]

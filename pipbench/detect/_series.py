@@ -38,19 +38,27 @@ def as_float_array(values: object, name: str = "values") -> np.ndarray:
 
 
 def to_epoch_seconds(timestamps: object) -> np.ndarray:
-    """Epoch seconds (float64) from datetimes, numpy datetime64 or numbers."""
+    """Epoch seconds (float64) from datetimes (naive = UTC), numpy datetime64, strings or numbers."""
+    import polars as pl
+
+    if isinstance(timestamps, pl.Series):
+        if timestamps.dtype.is_temporal():
+            return timestamps.dt.epoch("us").to_numpy().astype(np.float64) / 1e6
+        timestamps = timestamps.to_numpy()
     arr = np.asarray(timestamps)
     if np.issubdtype(arr.dtype, np.datetime64):
         return arr.astype("datetime64[us]").astype(np.int64).astype(np.float64) / 1e6
+    if arr.dtype != object and not np.issubdtype(arr.dtype, np.str_):
+        try:
+            return arr.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
     try:
-        return arr.astype(np.float64)
-    except (TypeError, ValueError):
-        pass
-    try:
-        import polars as pl
+        from pipbench.ingest.normalize import parse_timestamps
 
-        s = pl.Series(arr).cast(pl.Datetime("us"))
-        return s.dt.epoch("us").to_numpy().astype(np.float64) / 1e6
+        series = pl.Series("timestamp", arr.reshape(-1).tolist())
+        parsed = parse_timestamps(series, field="timestamp")
+        return parsed.dt.epoch("us").to_numpy().astype(np.float64).reshape(arr.shape) / 1e6
     except Exception:
         msg = "timestamps are neither datetimes nor numbers"
         raise InputError(msg, field="timestamps", expected="datetimes or epoch seconds") from None
@@ -97,8 +105,8 @@ def phase_index(
     """Phase (0..period-1) of each point: time of day when timestamps are known, else i mod period."""
     if ts is None:
         return np.arange(n) % period
-    frac = np.mod(ts, horizon_s) / horizon_s
-    return np.minimum((frac * period).astype(np.int64), period - 1)
+    frac = np.mod(np.nan_to_num(ts, nan=0.0), horizon_s) / horizon_s  # no time: phase 0
+    return np.clip((frac * period).astype(np.int64), 0, period - 1)
 
 
 def tail_score(z: np.ndarray, *, decades: float = 10.0) -> np.ndarray:

@@ -285,11 +285,11 @@ class ProfileBaseline(ParamsMixin):
             raise NotFittedError(msg)
         ts = to_epoch_seconds(timestamps).reshape(-1)
         n_bins = self.profile_.size
-        b = np.minimum(
-            (np.mod(ts, self.span_s_) / self.span_s_ * n_bins).astype(np.int64), n_bins - 1
-        )
-        exp = self.level_ + self.profile_[b]
-        sc = self.scale_[b]
+        known = np.isfinite(ts)
+        frac = np.mod(np.where(known, ts, 0.0), self.span_s_) / self.span_s_
+        b = np.clip((frac * n_bins).astype(np.int64), 0, n_bins - 1)
+        exp = np.where(known, self.level_ + self.profile_[b], np.nan)  # no time, no forecast
+        sc = np.where(known, self.scale_[b], np.nan)
         return Forecast(ts, exp, exp - self._k * sc, exp + self._k * sc, sc)
 
 
@@ -371,7 +371,9 @@ class _GridBaseline(ParamsMixin):
             msg = f"{type(self).__name__} is not fitted; call fit(timestamps, values) first"
             raise NotFittedError(msg)
         ts = to_epoch_seconds(timestamps).reshape(-1)
-        return ts, np.rint((ts - self.t0_) / self.step_).astype(np.int64)
+        known = np.isfinite(ts)
+        pos = np.rint((np.where(known, ts, self.t0_) - self.t0_) / self.step_).astype(np.int64)
+        return ts, pos
 
 
 class STLBaseline(_GridBaseline):
@@ -481,6 +483,7 @@ class STLBaseline(_GridBaseline):
         out = np.where(pos >= n, self.trend_[-1] + self.seasonal_[ph], exp)
         first_ph = np.mod(pos, big)
         out = np.where(pos < 0, self.trend_[0] + self.seasonal_[first_ph], out)
+        out = np.where(np.isfinite(ts), out, np.nan)
         sc = np.full(ts.size, self.resid_scale_)
         return Forecast(ts, out, out - self._k * sc, out + self._k * sc, sc)
 
@@ -580,4 +583,6 @@ class ETSBaseline(_GridBaseline):
             lo[ahead] = sf["pi_lower"].to_numpy()[k]
             hi[ahead] = sf["pi_upper"].to_numpy()[k]
             sc[ahead] = (hi[ahead] - lo[ahead]) / (2 * self._k)
+        unknown = ~np.isfinite(ts)
+        exp[unknown] = lo[unknown] = hi[unknown] = np.nan
         return Forecast(ts, exp, lo, hi, sc)

@@ -70,7 +70,7 @@ class Drilldown:
         word = "increase" if self.change > 0 else "decrease"
         seg = r["segment"].replace(", ", " on ")
         return (
-            f"{100 * r['explained']:.0f} % of the {self.statistic} {word} "
+            f"{100 * min(max(r['explained'], 0.0), 1.0):.0f} % of the {self.statistic} {word} "
             f"({self.before:.4g} -> {self.after:.4g}) is {seg} "
             f"({100 * r['share_after']:.0f} % of traffic after the change)"
         )
@@ -90,7 +90,7 @@ def _stat_fn(statistic: str) -> tuple[str, float | None]:
 def _compute(kind: str, q: float | None, x: np.ndarray) -> float:
     if x.size == 0:
         return float("nan")
-    if kind == "quantile":
+    if kind == "quantile" and q is not None:
         return float(np.quantile(x, q))
     return float(np.mean(x))
 
@@ -101,6 +101,13 @@ def _revert(after_seg: np.ndarray, before_ref: np.ndarray) -> np.ndarray:
         return after_seg
     ranks = (np.argsort(np.argsort(after_seg, kind="stable"), kind="stable") + 0.5) / after_seg.size
     return np.quantile(before_ref, ranks)
+
+
+def _labels(col: pl.Series) -> np.ndarray:
+    """Label values as a string array, missing values as "(none)"."""
+    if col.dtype == pl.Object:
+        return np.array(["(none)" if v is None else str(v) for v in col.to_list()])
+    return col.cast(pl.String).fill_null("(none)").to_numpy()
 
 
 def _core(
@@ -121,8 +128,8 @@ def _core(
 
     def score(name: str, dimset: str, mb: np.ndarray, ma: np.ndarray) -> None:
         share_a = float(ma.mean()) if ma.size else 0.0
-        if share_a < min_share or ma.sum() == 0:
-            return
+        if share_a < min_share or ma.sum() == 0 or ma.all():
+            return  # too small, or the whole population (explains everything, says nothing)
         seg_b, seg_a = xb[mb], xa[ma]
         ref = seg_b if seg_b.size >= 5 else xb
         cf = xa.copy()
@@ -147,8 +154,8 @@ def _core(
 
     singles: list[tuple[float, str, str, np.ndarray, np.ndarray]] = []
     for d in dims:
-        vb = lb[d].cast(pl.String).fill_null("(none)").to_numpy()
-        va = la[d].cast(pl.String).fill_null("(none)").to_numpy()
+        vb = _labels(lb[d])
+        va = _labels(la[d])
         for v in np.unique(va):
             mb, ma = vb == v, va == v
             n0 = len(rows)
@@ -221,7 +228,10 @@ def _dims(frame: pl.DataFrame, dimensions: Sequence[str] | None) -> list[str]:
         return [
             c
             for c, dt in frame.schema.items()
-            if c not in _NOT_DIMS and not c.startswith("_") and dt in (pl.String, pl.Categorical)
+            if c not in _NOT_DIMS
+            and not c.startswith("_")
+            and dt in (pl.String, pl.Categorical, pl.Enum)
+            and frame[c].n_unique() > 1
         ]
     missing = [d for d in dimensions if d not in frame.columns]
     if missing:

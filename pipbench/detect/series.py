@@ -154,7 +154,7 @@ def detect_series(
     ts_out = timestamps if timestamps is not None else np.arange(y.size)
     return pl.DataFrame(
         {
-            "timestamp": pl.Series(ts_out) if not isinstance(ts_out, pl.Series) else ts_out,
+            "timestamp": ts_out if isinstance(ts_out, pl.Series) else pl.Series(np.asarray(ts_out)),
             "value": y,
             "anomaly_score": det.scores_,
             "is_anomaly": det.is_anomaly_,

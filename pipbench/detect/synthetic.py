@@ -22,7 +22,7 @@ import numpy as np
 
 from pipbench.errors import ConfigError
 
-__all__ = ["KINDS", "InjectedAnomaly", "LabelledSeries", "make_corpus", "make_series"]
+__all__ = ["KINDS", "InjectedAnomaly", "LabelledSeries", "make_batch", "make_corpus", "make_series"]
 
 KINDS = ("spike", "level_shift", "variance", "drift")
 """The kinds of anomaly :func:`make_series` can inject."""
@@ -49,6 +49,51 @@ class LabelledSeries:
     noise_sd: float
     labels: np.ndarray = field(repr=False)
     """Boolean mask, True on every point inside an injected anomaly."""
+
+
+def _ar1(eps: np.ndarray, ar: float) -> np.ndarray:
+    """AR(1) noise with the marginal s.d. of ``eps`` (stationary start), along the last axis."""
+    from scipy.signal import lfilter
+
+    scale = np.sqrt(1 - ar * ar)
+    first = eps[..., :1]
+    zi = ar * first  # start in the stationary distribution: x0 = eps0
+    rest = lfilter([scale], [1.0, -ar], eps[..., 1:], axis=-1, zi=zi)[0]
+    return np.concatenate([first, rest], axis=-1)
+
+
+def make_batch(
+    n_series: int, n: int = 2016, *, seed: int = 0, step_s: float = 300.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A large unlabelled-by-kind batch (series x time) for speed benchmarks, vectorised.
+
+    Each row: random level, daily shape, AR(1) noise, and one spike and one level shift at
+    random times after the first 20 %. Returns ``(timestamps, Y, onsets)`` with ``onsets``
+    of shape ``(n_series, 2)`` (spike index, shift index).
+
+    Examples
+    --------
+    >>> ts, Y, on = make_batch(3, 500, seed=1)
+    >>> Y.shape, on.shape
+    ((3, 500), (3, 2))
+    """
+    rng = np.random.default_rng(seed)
+    ts = 1_700_006_400.0 + step_s * np.arange(n)
+    period = max(round(86400.0 / step_s), 1)
+    level = rng.uniform(10, 1000, (n_series, 1))
+    sd = level * rng.uniform(0.005, 0.05, (n_series, 1))
+    amp = sd * rng.uniform(0, 8, (n_series, 1))
+    shape = np.sin(2 * np.pi * np.arange(n) / period - np.pi / 2)[None, :]
+    ar = rng.uniform(0.0, 0.6)
+    Y = level + amp * shape + sd * _ar1(rng.normal(0, 1, (n_series, n)), ar)
+    lo = int(0.2 * n)
+    spike = rng.integers(lo, n, n_series)
+    shift = rng.integers(lo, n, n_series)
+    rows = np.arange(n_series)
+    mag = rng.uniform(5, 10, n_series) * rng.choice([-1.0, 1.0], n_series)
+    Y[rows, spike] += mag * sd[:, 0]
+    Y += np.where(np.arange(n)[None, :] >= shift[:, None], 0.75 * mag[:, None] * sd, 0.0)
+    return ts, Y, np.stack([spike, shift], axis=1)
 
 
 def make_series(
@@ -103,11 +148,7 @@ def make_series(
     shape = np.sin(phase - np.pi / 2) + 0.35 * np.sin(2 * phase + rng.uniform(0, 2 * np.pi))
     base = level + seasonal_amplitude * shape
     eps = rng.normal(0.0, noise_sd, n)
-    noise = np.empty(n)
-    noise[0] = eps[0]
-    scale = np.sqrt(1 - ar * ar)
-    for i in range(1, n):  # AR(1) recursion: tiny and only in the generator
-        noise[i] = ar * noise[i - 1] + scale * eps[i]
+    noise = _ar1(eps, ar)
     values = base + noise
     labels = np.zeros(n, dtype=bool)
     anomalies: list[InjectedAnomaly] = []
