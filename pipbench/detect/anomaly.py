@@ -527,7 +527,7 @@ def _onsets(flags: np.ndarray, cooldown: int) -> np.ndarray:
         return flags
     out = np.zeros_like(flags)
     last = -(10**18)
-    for i in np.flatnonzero(flags):  # a handful of flags per series
+    for i in np.flatnonzero(flags).tolist():  # a handful of flags per series
         if i - last > cooldown:
             out[i] = True
             last = i
