@@ -40,8 +40,8 @@ from scipy import stats
 from pipbench import plan
 from pipbench.dataset import Dataset
 from pipbench.errors import ConfigError, InputError
-from pipbench.sli.queries import histogram_quantile_frame
 from pipbench.sli.quantiles import parse_le
+from pipbench.sli.queries import histogram_quantile_frame
 from pipbench.sli.selectors import Matcher, matchers_expr
 from pipbench.verify import (
     BudgetImpact,
