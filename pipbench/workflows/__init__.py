@@ -7,9 +7,23 @@ the notebook's charts need and an ``evidence()`` dict for the PIP record.
 
 # -- verification and what-if (nb2) --
 from pipbench.workflows.canary import CanaryResult, canary_verification
+from pipbench.workflows.whatif import (
+    CacheResult,
+    CapacityResult,
+    ColdStartResult,
+    cache_ttl_tradeoff,
+    capacity_whatif,
+    coldstart_tradeoff,
+)
 
 __all__ = [
     # -- verification and what-if (nb2) --
+    "CacheResult",
     "CanaryResult",
+    "CapacityResult",
+    "ColdStartResult",
+    "cache_ttl_tradeoff",
     "canary_verification",
+    "capacity_whatif",
+    "coldstart_tradeoff",
 ]
