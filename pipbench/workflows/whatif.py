@@ -554,6 +554,30 @@ class CacheResult:
     zipf_alpha: float
     notes: tuple[str, ...] = ()
 
+    def theory_frame(self, metric: str = "hit_ratio") -> pl.DataFrame:
+        """Simulation against the closed form for ``metric`` (``hit_ratio``,
+        ``backend_rate`` or ``stale_given_hit``), rows without a capacity limit:
+        ``ttl, source ("simulation"/"theory"), value, ci_low, ci_high``."""
+        if metric not in ("hit_ratio", "backend_rate", "stale_given_hit"):
+            msg = f"metric={metric!r}; expected hit_ratio, backend_rate or stale_given_hit"
+            raise ConfigError(msg)
+        t = self.table.filter(pl.col("capacity").is_null())
+        sim = t.select(
+            "ttl",
+            source=pl.lit("simulation"),
+            value=pl.col(metric),
+            ci_low=pl.col(f"{metric}_ci_low"),
+            ci_high=pl.col(f"{metric}_ci_high"),
+        )
+        th = t.select(
+            "ttl",
+            source=pl.lit("theory"),
+            value=pl.col(f"theory_{metric}"),
+            ci_low=pl.col(f"theory_{metric}"),
+            ci_high=pl.col(f"theory_{metric}"),
+        )
+        return pl.concat([sim, th])
+
     def summary(self) -> str:
         """One or two sentences for a PIP record."""
         if self.recommended is None:
