@@ -148,6 +148,14 @@ def _ci(row: Mapping[str, Any], key: str) -> list[float | None]:
     return [f(row.get(f"{key}_ci_low")), f(row.get(f"{key}_ci_high"))]
 
 
+def _ci_text(row: Mapping[str, Any], key: str, spec: str, scale: float = 1.0) -> str:
+    """`` (95% CI a–b)`` or ``""`` when there is no interval (one replication)."""
+    lo, hi = _ci(row, key)
+    if lo is None or hi is None:
+        return ""
+    return f" (95% CI {format(lo * scale, spec)}–{format(hi * scale, spec)})"
+
+
 def _jsonable(frame: pl.DataFrame) -> list[dict[str, Any]]:
     out = []
     for row in frame.to_dicts():
@@ -210,15 +218,13 @@ class CapacityResult:
                 f"traffic (×{self.load_scale:g})."
             )
         r = self.recommended
-        lo, hi = _ci(r, "replica_hours")
-        plo, phi = _ci(r, "response_p99")
         return (
             f"For {self.target_version} on the replayed traffic (×{self.load_scale:g}, "
-            f"{self.hours:g} h), HPA min {r['min_replicas']} / target "
+            f"{self.hours:g} measured hours), HPA min {r['min_replicas']} / target "
             f"{r['target_utilization']:g}% is the cheapest setting meeting p99 ≤ "
             f"{self.p99_target:g} s and 503s ≤ {self.block_target:.2%}: "
-            f"{r['replica_hours']:.1f} replica-hours (95% CI {lo:.1f}–{hi:.1f}), "
-            f"p99 {r['response_p99'] * 1000:.0f} ms (CI {plo * 1000:.0f}–{phi * 1000:.0f})."
+            f"{r['replica_hours']:.1f} replica-hours{_ci_text(r, 'replica_hours', '.1f')}, "
+            f"p99 {r['response_p99'] * 1000:.0f} ms{_ci_text(r, 'response_p99', '.0f', 1000)}."
         )
 
     def evidence(self) -> dict[str, Any]:
@@ -586,12 +592,11 @@ class CacheResult:
                 f"{self.arrival_rate:g} req/s over {self.keys} Zipf({self.zipf_alpha:g}) keys."
             )
         r = self.recommended
-        lo, hi = _ci(r, "backend_rate")
         cap = "" if r.get("capacity") is None else f" with {int(r['capacity'])} entries"
         return (
             f"TTL {r['ttl']:g} s{cap} is the freshest setting keeping the backend under "
             f"{self.max_backend_rate:g} fetches/s: hit ratio {r['hit_ratio']:.1%}, backend "
-            f"{r['backend_rate']:.1f}/s (95% CI {lo:.1f}–{hi:.1f}), "
+            f"{r['backend_rate']:.1f}/s{_ci_text(r, 'backend_rate', '.1f')}, "
             f"{r['stale_given_hit']:.2%} of hits stale."
         )
 
@@ -636,7 +641,7 @@ def cache_ttl_tradeoff(
     requests: int | None = None,
     replications: int | None = None,
     seed: int | None = None,
-    max_backend_rate: float = 60.0,
+    max_backend_rate: float = 75.0,
     executor: Executor | None = None,
 ) -> CacheResult:
     """Sweep the TTL (and optionally the capacity) of a cache over a Zipf key space.
@@ -771,12 +776,11 @@ class ColdStartResult:
         if self.recommended is None:
             return f"No setting kept cold starts under {self.max_cold_fraction:.1%}."
         r = self.recommended
-        lo, hi = _ci(r, "cold_fraction")
         return (
             f"Keep-alive {r['keep_alive']:g} s with {int(r['provisioned'])} provisioned "
             f"instance(s) is the cheapest setting with cold starts under "
-            f"{self.max_cold_fraction:.1%}: {r['cold_fraction']:.2%} cold (95% CI "
-            f"{lo:.2%}–{hi:.2%}) for ${r['total_cost_per_day']:.2f}/day."
+            f"{self.max_cold_fraction:.1%}: {r['cold_fraction']:.2%} cold"
+            f"{_ci_text(r, 'cold_fraction', '.2%')} for ${r['total_cost_per_day']:.2f}/day."
         )
 
     def evidence(self) -> dict[str, Any]:
