@@ -314,3 +314,13 @@ def test_whatif_evidence_is_json(capacity, cache, tmp_path, monkeypatch):
 def test_coldstart_bad_parameters(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         coldstart_tradeoff(**kwargs)
+
+
+def test_docstring_examples_run():
+    """The modules' Examples sections are doctests."""
+    import doctest
+
+    from pipbench.workflows import _select, canary, whatif
+
+    for mod in (_select, canary, whatif):
+        assert doctest.testmod(mod, optionflags=doctest.ELLIPSIS).failed == 0
