@@ -108,6 +108,9 @@ def test_recommendation_is_the_cheapest_setting_meeting_the_targets(capacity):
         f"{v} (min={rec['min_replicas']} target={rec['target_utilization']:g}%)"
         for v in ("2.4.0", "2.4.1")
     }
+    same = capacity.same_setting()
+    assert same["version"].to_list() == ["2.4.0", "2.4.1"]
+    assert ev["same_setting_by_version"][0]["response_p99"] > rec["response_p99"]
     ts = capacity.timeline["timestamp"]
     assert ts.min() >= dt.datetime.fromisoformat(START)
     assert ts.max() <= dt.datetime.fromisoformat(END)

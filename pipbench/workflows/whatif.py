@@ -209,6 +209,15 @@ class CapacityResult:
         v = version or self.target_version
         return self.table.filter(pl.col("version") == v)
 
+    def same_setting(self) -> pl.DataFrame:
+        """The recommended (or, without one, the lowest-p99) HPA setting under every version:
+        ``version, replica_hours, response_p99, p_block, meets`` — what the release costs."""
+        pick = self.recommended or self.tradeoff().sort("response_p99").row(0, named=True)
+        return self.table.filter(
+            (pl.col("min_replicas") == pick["min_replicas"])
+            & (pl.col("target_utilization") == pick["target_utilization"])
+        ).select("version", "replica_hours", "response_p99", "p_block", "meets")
+
     def summary(self) -> str:
         """One or two sentences for a PIP record."""
         if self.recommended is None:
@@ -246,6 +255,7 @@ class CapacityResult:
         return {
             "summary": self.summary(),
             "recommended": rec,
+            "same_setting_by_version": self.same_setting().to_dicts(),
             "targets": {
                 "version": self.target_version,
                 "p99_s": self.p99_target,
