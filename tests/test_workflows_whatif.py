@@ -89,9 +89,7 @@ def test_the_regression_costs_latency_and_a_lower_target_costs_replicas(capacity
     assert np.allclose(t["replica_hours"], t["replicas_mean"] * capacity.hours, rtol=1e-3)
     lo, hi = t["replica_hours_ci_low"].to_numpy(), t["replica_hours_ci_high"].to_numpy()
     assert np.all(lo <= t["replica_hours"].to_numpy())
-    assert np.all(
-        t["replica_hours"].to_numpy() <= hi
-    )
+    assert np.all(t["replica_hours"].to_numpy() <= hi)
 
 
 def test_recommendation_is_the_cheapest_setting_meeting_the_targets(capacity):
@@ -327,3 +325,14 @@ def test_docstring_examples_run():
 
     for mod in (_select, canary, whatif):
         assert doctest.testmod(mod, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+def test_results_do_not_depend_on_the_executor(cache):
+    """Common random numbers: the same seeds per replication whatever runs them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        again = cache_ttl_tradeoff(
+            ttls=[2.0, 10.0], requests=20000, replications=3, max_backend_rate=150.0, executor=pool
+        )
+    assert again.table.equals(cache.table)
