@@ -338,8 +338,8 @@ def _capacity_run(
 def capacity_whatif(
     dataset: str | os.PathLike[str] | Dataset,
     *,
-    start: str | dt.datetime = "2026-03-05T06:00:00Z",
-    end: str | dt.datetime = "2026-03-05T18:00:00Z",
+    start: str | dt.datetime = "2026-03-05T08:00:00Z",
+    end: str | dt.datetime = "2026-03-05T17:00:00Z",
     versions: Sequence[str] = ("2.4.0", "2.4.1"),
     min_replicas: Sequence[int] = (1, 2),
     target_utilization: Sequence[float] = (50.0, 70.0, 90.0),
@@ -363,8 +363,8 @@ def capacity_whatif(
         A dataset with the request counter (its rate is replayed) and, per version, events
         (``service_version``; their durations are the service time) or the histogram.
     start, end
-        The traffic window to replay (default: the demo's Thursday 06:00–18:00, the ramp to
-        the 15:00 peak and back).
+        The traffic window to replay (default: the demo's Thursday 08:00–17:00, the ramp to
+        the 15:00 peak and the start of the decline).
     versions
         Releases whose observed latency is used as the service time; the last one is the
         one the recommendation is for.
