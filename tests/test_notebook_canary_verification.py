@@ -20,7 +20,12 @@ def test_the_notebook_verifies_the_fix_canary(demo_dataset: Path, tmp_path: Path
     assert "PASS" in ev["summary"]
     assert [m["name"] for m in ev["judgement"]["metrics"]][:2] == ["p99 latency", "error ratio"]
     names = {p.name for p in run.charts}
-    assert {"canary_ecdf.svg", "canary_ecdf.png", "canary_events_ecdf.svg"} <= names
+    assert {
+        "canary_ecdf.svg",
+        "canary_ecdf.png",
+        "canary_events_ecdf.svg",
+        "canary_latency_over_time.svg",
+    } <= names
     assert [p.name for p in run.evidence] == ["canary_verification.json"]
 
 
