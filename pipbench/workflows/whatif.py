@@ -176,7 +176,8 @@ class CapacityResult:
     Attributes
     ----------
     table
-        One row per (version, min_replicas, target_utilization): ``setting`` (a label),
+        One row per (version, min_replicas, target_utilization): ``setting`` and the
+        shorter ``label`` (for charts of one version),
         ``replica_hours``, ``response_p99`` (s), ``p_block`` (the 503 fraction),
         ``utilization``… each with ``_ci_low``/``_ci_high``; ``pareto`` (frontier of
         replica-hours vs p99 within its version) and ``meets`` (the targets hold at the
@@ -470,6 +471,7 @@ def capacity_whatif(
                         "min_replicas": m,
                         "target_utilization": float(t),
                         "setting": f"{v} min={m} target={t:g}%",
+                        "label": f"min={m} t={t:g}%",
                     }
                 )
     duration = real_span / speedup
