@@ -336,3 +336,27 @@ def test_results_do_not_depend_on_the_executor(cache):
             ttls=[2.0, 10.0], requests=20000, replications=3, max_backend_rate=150.0, executor=pool
         )
     assert again.table.equals(cache.table)
+
+
+def test_without_enough_spans_the_service_time_comes_from_the_histogram(demo_dataset, monkeypatch):
+    """Fallback: a log-normal fitted to the version's histogram (p50, p90). Reference: the
+    spans are an independent sample of the same requests, so their median is close."""
+    from pipbench.workflows import whatif
+
+    monkeypatch.setattr(whatif, "_MIN_EVENTS", 10**9)
+    r = capacity_whatif(
+        demo_dataset,
+        start=START,
+        end=END,
+        versions=["2.4.0"],
+        min_replicas=[1],
+        target_utilization=[70],
+        replications=1,
+        speedup=24.0,
+    )
+    (row,) = r.service_times.to_dicts()
+    assert row["source"] == "histogram"
+    ev = open_dataset(demo_dataset, create=False).events().collect()
+    median = ev.filter(pl.col("service_version") == "2.4.0")["duration_s"].median()
+    assert row["p50_s"] == pytest.approx(median, rel=0.2)
+    assert row["n"] > 1_000_000  # every request of the release, not a sample
