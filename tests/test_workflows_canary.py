@@ -278,3 +278,20 @@ def test_demo_canary_toml_drives_the_verify_cli(demo_dataset, capsys):
     assert capsys.readouterr().out.startswith("PASS")
     assert main([*args, "-b", "service_version=2.3.9", "-c", "service_version=2.4.0"]) == 1
     assert "critical metric 'checkout p99 latency' failed" in capsys.readouterr().out
+
+
+def test_events_are_optional(demo_dataset):
+    r = canary_verification(demo_dataset, use_events=False, latency_threshold=None)
+    assert [m.name for m in r.judgement.metrics] == ["p99 latency", "error ratio"]
+    assert r.events.height == 0
+    assert set(r.budget) == {"errors"}
+    assert [t.sli for t in r.slo_targets()] == ["error ratio"]
+    # a label the spans do not carry: the events comparison is skipped, with a note
+    r = canary_verification(demo_dataset, where="code=~.*")
+    assert r.verdict == "pass"
+    assert r.notes == ("no events for these selectors: request latency not compared",)
+    # job is service_name in OpenTelemetry: mapped, so the spans are compared
+    r = canary_verification(demo_dataset, baseline="job=checkout,instance!=checkout-2")
+    assert r.judgement.metrics[-1].name == "request latency"
+    q = canary_verification(demo_dataset, quantile=0.95)
+    assert q.judgement.metrics[0].name == "p95 latency"
