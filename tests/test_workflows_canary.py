@@ -184,6 +184,7 @@ def test_before_after_on_one_series_finds_the_regression(demo_dataset):
     # the error ratio rose from 0.2 % to 1.2 % (STORY.bad_error_ratio)
     assert r.budget["errors"].canary_bad_fraction == pytest.approx(STORY.bad_error_ratio, rel=0.25)
     assert set(r.latency["group"]) == {"baseline", "canary"}
+    assert r.evidence()["window_comparison"]["verdict"] == "fail"
 
 
 def test_evidence_and_pip_objects(fix, tmp_path, monkeypatch):

@@ -199,7 +199,9 @@ class CanaryResult:
         """JSON-ready evidence (keys: ``summary``, ``verdict``, ``passed``, ``score``,
         ``reason``, ``mode``, ``baseline``, ``canary``, ``window``, ``baseline_window``,
         ``judgement`` (the judge's dict with every metric's comparison), ``statistics``,
-        ``power`` (``mde`` and the ``plans`` table), ``budget`` (per SLO), ``notes``)."""
+        ``power`` (``mde`` and the ``plans`` table), ``budget`` (per SLO),
+        ``window_comparison`` (before-after mode: :func:`~pipbench.verify.compare_windows`
+        on the latency series, else None), ``notes``)."""
 
         def impact(b: BudgetImpact) -> dict[str, Any]:
             return {
@@ -230,6 +232,9 @@ class CanaryResult:
             "statistics": self.statistics.with_columns(pl.col("value").cast(pl.String)).to_dicts(),
             "power": {"mde": self.mde, "plans": self.power.to_dicts()},
             "budget": {k: impact(v) for k, v in self.budget.items()},
+            "window_comparison": self.window_comparison.as_dict()
+            if self.window_comparison is not None
+            else None,
             "notes": list(self.notes),
         }
 
