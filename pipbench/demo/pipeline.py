@@ -121,7 +121,14 @@ def run_demo(
     by view (executive, on-call, debug). ``notebooks`` limits the run to some of
     :data:`DEMO_NOTEBOOKS` (by name).
     """
-    from pipbench.notebooks import entries_for_run, list_notebooks, run_notebook, write_index
+    from pipbench.notebooks import (
+        entries_for_run,
+        find_notebook,
+        list_notebooks,
+        notebook_parameters,
+        run_notebook,
+        write_index,
+    )
 
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -145,7 +152,9 @@ def run_demo(
     ]
     entries = []
     for i, (name, view) in enumerate(wanted, start=2):
-        params = {"dataset": str(dataset_path)} if name != "pip_report" else {"runs": str(out)}
+        accepted = notebook_parameters(find_notebook(name))
+        given = {"dataset": str(dataset_path), "runs": str(out)}
+        params = {k: v for k, v in given.items() if k in accepted}
         t0 = time.perf_counter()
         run = run_notebook(name, params, out_dir=out / name)
         echo(
