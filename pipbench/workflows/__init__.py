@@ -1,0 +1,26 @@
+"""Workflows behind the notebooks: validate parameters, run the analysis, return results.
+
+Each workflow takes a dataset (path or :class:`~pipbench.dataset.Dataset`) and plain
+parameters, checks them first (one clear error naming the parameter), and returns a frozen
+result holding tidy frames for the charts plus ``evidence()`` (a JSON-ready dict with a
+``"summary"``) and the pieces of a PIP record as :mod:`pipbench.plan` objects.
+
+Examples
+--------
+>>> from pipbench import workflows
+>>> "regression_triage" in workflows.__all__
+True
+"""
+
+# -- nb1: regression triage, SLO budget, PIP drill
+from pipbench.workflows.budget import BudgetResult, SloBudget, slo_budget
+from pipbench.workflows.triage import TriageResult, regression_triage
+
+__all__ = [
+    # nb1
+    "BudgetResult",
+    "SloBudget",
+    "TriageResult",
+    "regression_triage",
+    "slo_budget",
+]
