@@ -76,7 +76,7 @@ def need_time(value: object, *, parameter: str, workflow: str) -> dt.datetime:
 def need_duration(value: object, *, parameter: str, workflow: str) -> float:
     """A Prometheus duration (``"5m"``) or seconds, in seconds, naming the parameter."""
     try:
-        return parse_duration(value, name=parameter)  # type: ignore[arg-type]
+        return parse_duration(value, name=f"parameter {parameter!r} =")  # type: ignore[arg-type]
     except ConfigError as err:
         msg = f"{workflow}: {err}"
         raise ConfigError(msg) from None
