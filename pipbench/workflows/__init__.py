@@ -14,13 +14,17 @@ True
 
 # -- nb1: regression triage, SLO budget, PIP drill
 from pipbench.workflows.budget import BudgetResult, SloBudget, slo_budget
+from pipbench.workflows.drill import DrillResult, drill_sweep, pip_drill
 from pipbench.workflows.triage import TriageResult, regression_triage
 
 __all__ = [
     # nb1
     "BudgetResult",
+    "DrillResult",
     "SloBudget",
     "TriageResult",
+    "drill_sweep",
+    "pip_drill",
     "regression_triage",
     "slo_budget",
 ]
