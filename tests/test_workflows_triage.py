@@ -184,3 +184,18 @@ def test_missing_dataset_is_not_created(tmp_path: Path) -> None:
 def test_empty_range_says_so(demo_dataset: Path) -> None:
     with pytest.raises(InputError, match="SLI point"):
         regression_triage(demo_dataset, start="2027-01-01", end="2027-01-02")
+
+
+def test_without_traces_the_drilldown_uses_per_series_quantiles(tmp_path: Path) -> None:
+    """Only the histogram and the deploys: the drill-down falls back to the samples table and
+    still names /api/checkout on 2.4.0 (ground truth)."""
+    from pipbench.demo.pipeline import demo_dir
+    from pipbench.ingest import ingest
+
+    src = demo_dir()
+    ds = tmp_path / "ds"
+    ingest([src / "prometheus_latency.json", src / "deploys.csv"], ds)
+    r = regression_triage(ds, dimensions=["endpoint", "version"])
+    assert r.drill_source == "samples"
+    assert r.drill is not None
+    assert r.drill.table["segment"][0] == "endpoint=/api/checkout, version=2.4.0"
