@@ -61,7 +61,7 @@ from pipbench.detect import (
 )
 from pipbench.errors import ConfigError, InputError
 from pipbench.sli import latency_quantiles
-from pipbench.sli.selectors import as_matchers
+from pipbench.sli.selectors import Matcher, as_matchers, matchers_expr
 from pipbench.workflows._inputs import DatasetLike, need_dataset, need_duration, need_metric, utc
 
 __all__ = ["EVENT_LABEL_ALIASES", "TriageResult", "regression_triage"]
@@ -406,14 +406,16 @@ def _drill(
     at: float,
     before: float,
     after: float,
-    where: Any,
+    where: tuple[Matcher, ...],
     window_s: float,
     step_s: float,
 ) -> tuple[Drilldown, str]:
     stat = f"p{100 * q:g}"
     ev = ds.events()
     names = ev.collect_schema().names()
-    mapping = _event_dims(names, dims) if "duration_s" in names else None
+    # the SLI's label matchers apply to the events too (through the same aliases)
+    needed = list(dict.fromkeys([*dims, *(m.label for m in where)]))
+    mapping = _event_dims(names, needed) if "duration_s" in names else None
     lo = dt.datetime.fromtimestamp(at - before, dt.UTC)
     hi = dt.datetime.fromtimestamp(at + after, dt.UTC)
     if mapping is not None:
@@ -423,6 +425,7 @@ def _drill(
             .rename(mapping)
             .collect()
         )
+        frame = frame.filter(matchers_expr(where, frame.columns))
         t = frame["timestamp"].dt.epoch("us").to_numpy() / 1e6
         if (t < at).sum() >= 100 and (t >= at).sum() >= 100:
             d = drilldown(frame, at=at, statistic=stat, before=before, after=after, dimensions=dims)
