@@ -199,3 +199,16 @@ def test_without_traces_the_drilldown_uses_per_series_quantiles(tmp_path: Path) 
     assert r.drill_source == "samples"
     assert r.drill is not None
     assert r.drill.table["segment"][0] == "endpoint=/api/checkout, version=2.4.0"
+
+
+def test_a_two_day_range_still_finds_the_deploy(demo_dataset: Path) -> None:
+    """Tuesday and Wednesday only: too short for a daily profile (the notes say so), yet the
+    regression is attributed to 2.4.0 and drilled down to /api/checkout (ground truth)."""
+    r = regression_triage(
+        demo_dataset, start="2026-03-03T00:00Z", end="2026-03-05T00:00Z", baseline="stl"
+    )
+    assert any("under 3 days" in n for n in r.baseline_notes)
+    assert r.baseline_method == "profile"
+    assert "2.4.0" in r.hypotheses[0].title
+    assert r.drill is not None
+    assert r.drill.table["segment"][0] == "endpoint=/api/checkout, version=2.4.0"

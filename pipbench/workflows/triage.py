@@ -181,7 +181,7 @@ class TriageResult:
         rel = (m.mean_after - o.mean_before) / o.mean_before if o.mean_before else math.inf
         text = (
             f"{self.sli_name} rose {100 * rel:.0f} % ({o.mean_before:.3g} s -> "
-            f"{m.mean_after:.3g} s, deseasonalised) from {_iso(o.time)}"
+            f"{m.mean_after:.3g} s) from {_iso(o.time)}"
         )
         top = self.suspects.filter(pl.col("change_index") == m.index).sort("rank").head(1)
         if top.height:
@@ -572,9 +572,16 @@ def regression_triage(
     ts = sli["timestamp"].dt.epoch("us").to_numpy() / 1e6
     y = sli["value"].to_numpy()
 
-    # pass 1: a robust baseline on everything, change points of the residual
+    # pass 1: a robust baseline on everything, change points of the residual. A median per
+    # time of day resists a regression only with 3+ days (with 2 it is their mean), so a
+    # shorter range is segmented as it is.
     everything = np.ones(y.size, dtype=bool)
-    exp1, _, _, _, _ = _fit_band("profile", ts, y, everything)
+    pre_notes: list[str] = []
+    if ts[-1] - ts[0] >= 3 * _DAY - step_s:
+        exp1, _, _, _, _ = _fit_band("profile", ts, y, everything)
+    else:
+        exp1 = np.full(y.size, float(np.median(y)))
+        pre_notes.append("under 3 days of data: change points found on the SLI as it is")
     resid = y - exp1
     raw = e_divisive(resid, ts, alpha=alpha, max_points=500, seed=seed)
     cps = _on_sli_scale(raw, ts, resid, exp1)
@@ -584,10 +591,15 @@ def regression_triage(
     fit_mask = everything
     if onset is not None and onset.time is not None and onset.time - ts[0] >= 2 * _DAY:
         fit_mask = ts < onset.time
-    expected, lower, upper, method, notes = _fit_band(baseline, ts, y, fit_mask)
-    if fit_mask is everything:
+    # STL's in-sample fit follows a regression inside its history: only the robust profile
+    # may be fitted on a range that contains it
+    kind = baseline if fit_mask is not everything else "profile"
+    if kind != baseline:
+        pre_notes.append(f"baseline {baseline!r} needs 2 days before the regression; profile used")
+    expected, lower, upper, method, notes = _fit_band(kind, ts, y, fit_mask)
+    notes = [*pre_notes, *notes]
+    if fit_mask is everything and method != "median":
         notes = ["fitted on the whole range (robust medians per time of day)", *notes]
-        method = "profile" if method != "median" else method
     det = OnlineDetector().fit(y, ts)
     sli = sli.with_columns(
         expected=pl.Series(expected),
