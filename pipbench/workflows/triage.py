@@ -109,7 +109,7 @@ class TriageResult:
         changes leading to it, and the first downward change after it (None if absent).
     suspects
         :func:`~pipbench.detect.attribute` output for every change point, with
-        ``annotation_time`` as a datetime.
+        ``change_time`` and ``annotation_time`` as datetimes.
     drill
         The drill-down of the regression (None when there is no regression).
     drill_source
@@ -183,10 +183,15 @@ class TriageResult:
             f"{self.sli_name} rose {100 * rel:.0f} % ({o.mean_before:.3g} s -> "
             f"{m.mean_after:.3g} s) from {_iso(o.time)}"
         )
-        top = self.suspects.filter(pl.col("change_index") == m.index).sort("rank").head(1)
-        if top.height:
-            r = top.row(0, named=True)
-            text += f", most likely caused by {r['kind']} '{r['text']}'"
+        causes = []
+        for cp in dict.fromkeys((o, m)):
+            top = self.suspects.filter(pl.col("change_index") == cp.index).sort("rank").head(1)
+            if top.height:
+                r = top.row(0, named=True)
+                causes.append(f"{r['kind']} '{r['text']}' ({_iso(cp.time)})")
+        causes = list(dict.fromkeys(causes))
+        if causes:
+            text += ", most likely caused by " + " then ".join(causes)
         text += "."
         if self.drill is not None and self.drill.table.height:
             text += " " + self.drill.headline() + "."
@@ -617,9 +622,10 @@ def regression_triage(
     annotations = ann.collect()
     suspects = attribute(cps, annotations, window=aw_s, top=None)
     suspects = suspects.with_columns(
-        pl.from_epoch((pl.col("annotation_time") * 1e6).cast(pl.Int64), time_unit="us")
+        pl.from_epoch((pl.col(c) * 1e6).cast(pl.Int64), time_unit="us")
         .dt.replace_time_zone("UTC")
-        .alias("annotation_time")
+        .alias(c)
+        for c in ("annotation_time", "change_time")
     )
 
     drill: Drilldown | None = None
@@ -650,7 +656,7 @@ def regression_triage(
         series=f"p{100 * quantile:g} latency of {metric}",
         unit="s",
         suspects=suspects.with_columns(
-            pl.col("annotation_time").dt.epoch("us").cast(pl.Float64) / 1e6
+            pl.col("annotation_time", "change_time").dt.epoch("us").cast(pl.Float64) / 1e6
         ),
         drill=drill,
     )
