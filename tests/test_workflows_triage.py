@@ -212,3 +212,26 @@ def test_a_two_day_range_still_finds_the_deploy(demo_dataset: Path) -> None:
     assert "2.4.0" in r.hypotheses[0].title
     assert r.drill is not None
     assert r.drill.table["segment"][0] == "endpoint=/api/checkout, version=2.4.0"
+
+
+def test_where_selects_the_sli_and_the_heatmap(demo_dataset: Path) -> None:
+    """With ``where`` on /api/checkout, the heatmap's cells add up to that endpoint's requests,
+    counted by hand from the histogram's ``_count`` counters (per-series increments)."""
+    r = regression_triage(demo_dataset, where='{endpoint="/api/checkout"}', dimensions=["version"])
+    counts = (
+        open_dataset(demo_dataset)
+        .samples()
+        .filter(
+            (pl.col("metric") == "http_request_duration_seconds_count")
+            & (pl.col("endpoint") == "/api/checkout")
+        )
+        .collect()
+        .sort("timestamp")
+    )
+    total = 0.0
+    for _, g in counts.group_by("instance", "version"):
+        v = g["value"].to_numpy()
+        d = np.diff(v)
+        total += float(np.where(d >= 0, d, v[1:]).sum())
+    assert r.heatmap["count"].sum() == pytest.approx(total, rel=1e-9)
+    assert 'endpoint="/api/checkout"' in r.query

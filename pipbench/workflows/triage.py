@@ -680,7 +680,7 @@ def regression_triage(
             "p_value": pl.Float64,
         },
     )
-    hm_src = samples.filter(pl.col("metric") == bucket)
+    hm_src = samples.filter((pl.col("metric") == bucket) & matchers_expr(matchers, sorted(labels)))
     if t0 is not None:
         hm_src = hm_src.filter(pl.col("timestamp") >= t0)
     if t1 is not None:
