@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from pipbench.dataset import open_dataset
@@ -178,3 +180,26 @@ def test_bad_parameters(kwargs: dict, error: type, words: str) -> None:
         pip_drill(**kwargs)
     assert words in str(info.value)
     assert "\n" not in str(info.value)
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    size=st.floats(0.05, 5.0),
+    seed=st.integers(0, 2**16),
+    hour=st.integers(0, 23),
+)
+def test_drill_table_invariants(size: float, seed: int, hour: int) -> None:
+    """Whatever the size, seed and injection hour: an alarm is caught exactly when it has a
+    first alert, that alert is at or after the injection and its delay is their difference;
+    the p99 is scaled only after the injection."""
+    at = dt.datetime(2026, 3, 3, hour, tzinfo=dt.UTC)
+    d = pip_drill(size=size, seed=seed, at=at, days=3.0)
+    for row in d.table.iter_rows(named=True):
+        assert row["caught"] == (row["first_alert"] is not None)
+        assert row["false_alarms"] >= 0
+        if row["caught"]:
+            assert row["first_alert"] >= at
+            assert row["delay_s"] == (row["first_alert"] - at).total_seconds()
+    inj = d.series["injected"]
+    assert (d.series["timestamp"].filter(inj) > at).all()
+    assert (d.series["timestamp"].filter(~inj) <= at).all()

@@ -428,7 +428,8 @@ def _score(
     bt = backtest(sli, target, rule_set, incidents=incidents)
     for r in rule_set:
         a = bt.alerts.filter(pl.col("rule") == r.name)
-        later = a.filter(pl.col("end") >= at)
+        # an alert already firing before the injection is a false alarm, not a detection
+        later = a.filter(pl.col("start") >= at)
         first = later["start"].min() if later.height else None
         rows.append(
             {
@@ -436,8 +437,8 @@ def _score(
                 "kind": "burn-rate",
                 "caught": later.height > 0,
                 "first_alert": first,
-                "delay_s": max(0.0, (first - at).total_seconds()) if first else None,  # type: ignore[operator]
-                "false_alarms": int((a["end"] < at).sum()),
+                "delay_s": (first - at).total_seconds() if first else None,  # type: ignore[operator]
+                "false_alarms": int((a["start"] < at).sum()),
             }
         )
     table = pl.DataFrame(
