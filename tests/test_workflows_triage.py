@@ -235,3 +235,15 @@ def test_where_selects_the_sli_and_the_heatmap(demo_dataset: Path) -> None:
         total += float(np.where(d >= 0, d, v[1:]).sum())
     assert r.heatmap["count"].sum() == pytest.approx(total, rel=1e-9)
     assert 'endpoint="/api/checkout"' in r.query
+
+
+def test_before_the_release_there_is_no_regression(demo_dataset: Path) -> None:
+    """Monday to the 2.4.0 canary: no change of 20 % or more, so no regression, no drill-down
+    and no onset in the evidence (ground truth: nothing was released)."""
+    r = regression_triage(demo_dataset, end=STORY.bad_canary.isoformat())
+    assert r.main_change is None
+    assert r.drill is None
+    assert r.summary().startswith("No regression")
+    assert r.evidence()["regression"] is None
+    cart = regression_triage(demo_dataset, where='{endpoint="/api/cart"}', dimensions=["version"])
+    assert cart.main_change is None

@@ -124,6 +124,7 @@ class TriageResult:
 
     metric: str
     quantile: float
+    min_change: float
     step_s: float
     window_s: float
     where: str
@@ -174,8 +175,9 @@ class TriageResult:
         """One or two plain sentences for a PIP record."""
         if self.main_change is None or self.onset is None:
             return (
-                f"No significant upward change in {self.sli_name}; "
-                f"{len(self.change_points)} change point(s) found, none a regression."
+                f"No regression of {self.sli_name}: no significant upward change of "
+                f"{100 * self.min_change:g} % or more among {len(self.change_points)} "
+                "change point(s)."
             )
         m, o = self.main_change, self.onset
         rel = (m.mean_after - o.mean_before) / o.mean_before if o.mean_before else math.inf
@@ -377,9 +379,9 @@ def _on_sli_scale(
 
 
 def _episode(
-    cps: list[ChangePoint],
+    cps: list[ChangePoint], min_change: float
 ) -> tuple[ChangePoint | None, ChangePoint | None, ChangePoint | None]:
-    ups = [c for c in cps if c.abs_change > 0]
+    ups = [c for c in cps if c.abs_change > 0 and c.rel_change >= min_change]
     if not ups:
         return None, None, None
     main = max(ups, key=lambda c: c.abs_change)
@@ -481,6 +483,7 @@ def regression_triage(
     baseline: str = "profile",
     attribution_window: str | float = "1h",
     alpha: float = 0.05,
+    min_change: float = 0.2,
     seed: int = 0,
     heatmap_every: str = "1h",
 ) -> TriageResult:
@@ -512,6 +515,9 @@ def regression_triage(
         How long before a change an annotation is still a suspect.
     alpha
         Significance level of the change points.
+    min_change
+        Smallest relative rise of a change point that counts as a regression (0.2: 20 %;
+        a p99 swings by 10 % within a day).
     seed
         Seed of the change-point permutation test.
     heatmap_every
@@ -542,6 +548,9 @@ def regression_triage(
     step_s = need_duration(step, parameter="step", workflow=_W)
     need_duration(heatmap_every, parameter="heatmap_every", workflow=_W)
     aw_s = need_duration(attribution_window, parameter="attribution_window", workflow=_W)
+    if isinstance(min_change, bool) or not isinstance(min_change, int | float) or min_change < 0:
+        msg = f"{_W}: parameter 'min_change' = {min_change!r} must be a number >= 0, e.g. 0.1"
+        raise ConfigError(msg)
     if not 0 < alpha < 1:
         msg = f"{_W}: parameter 'alpha' = {alpha!r} must be in (0, 1), e.g. 0.05"
         raise ConfigError(msg)
@@ -590,7 +599,7 @@ def regression_triage(
     resid = y - exp1
     raw = e_divisive(resid, ts, alpha=alpha, max_points=500, seed=seed)
     cps = _on_sli_scale(raw, ts, resid, exp1)
-    main, onset, recovery = _episode(cps)
+    main, onset, recovery = _episode(cps, min_change)
 
     # pass 2: the band from the history before the regression, when there is enough of it
     fit_mask = everything
@@ -690,6 +699,7 @@ def regression_triage(
     return TriageResult(
         metric=metric,
         quantile=float(quantile),
+        min_change=float(min_change),
         step_s=step_s,
         window_s=window_s,
         where="{" + ", ".join(str(m) for m in matchers) + "}" if matchers else "",
