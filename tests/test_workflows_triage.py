@@ -148,6 +148,13 @@ def test_evidence_is_json_with_summary_and_pip_pieces(
     hyps = triage.pip_hypotheses()
     assert all(isinstance(h, plan.Hypothesis) for h in hyps)
     assert [h.rank for h in hyps] == list(range(1, len(hyps) + 1))
+    steps = triage.pip_timeline()
+    assert [e.event.split(":")[0] for e in steps] == [
+        "regression began",
+        "regression peaked",
+        "recovery began",
+    ]
+    assert STORY.bad_canary <= steps[0].at <= STORY.bad_rollout
     base = triage.pip_baseline()
     assert base.unit == "s"
     assert 0.1 < base.value < 0.25

@@ -215,6 +215,27 @@ class TriageResult:
             query=self.query,
         )
 
+    def pip_timeline(self) -> list[plan.TimelineEntry]:
+        """Dated steps for the PIP record: the regression's onset, main change and recovery."""
+        steps = (
+            (self.onset, "regression began"),
+            (self.main_change, "regression peaked"),
+            (self.recovery, "recovery began"),
+        )
+        out, seen = [], set()
+        for cp, what in steps:
+            if cp is None or cp.time is None or cp.index in seen:
+                continue
+            seen.add(cp.index)
+            out.append(
+                plan.TimelineEntry(
+                    at=dt.datetime.fromtimestamp(cp.time, dt.UTC),
+                    event=f"{what}: {self.sli_name} {100 * cp.rel_change:+.0f} % "
+                    f"({cp.mean_before:.3g} s -> {cp.mean_after:.3g} s)",
+                )
+            )
+        return out
+
     def pip_hypotheses(self) -> list[plan.Hypothesis]:
         """The hypotheses as :class:`pipbench.plan.Hypothesis` entries (status ``open``)."""
         return [
