@@ -11,7 +11,12 @@ from pipbench.notebooks import NotebookError, run_notebook
 
 
 def test_triage_notebook_writes_charts_and_evidence(demo_dataset: Path, tmp_path: Path) -> None:
-    run = run_notebook("regression_triage", {"dataset": str(demo_dataset)}, out_dir=tmp_path)
+    params = {
+        "dataset": str(demo_dataset),
+        "start": "2026-03-03T00:00Z",
+        "end": "2026-03-06T12:00Z",
+    }
+    run = run_notebook("regression_triage", params, out_dir=tmp_path)
     names = {p.name for p in run.charts}
     for chart in ("triage_sli", "triage_change_points", "triage_drilldown", "triage_heatmap"):
         assert f"{chart}.svg" in names

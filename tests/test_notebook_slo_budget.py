@@ -9,7 +9,8 @@ from pipbench.notebooks import run_notebook
 
 
 def test_budget_notebook_writes_charts_and_evidence(demo_dataset: Path, tmp_path: Path) -> None:
-    run = run_notebook("slo_budget", {"dataset": str(demo_dataset)}, out_dir=tmp_path)
+    params = {"dataset": str(demo_dataset), "start": "2026-03-03T00:00Z", "step": "10m"}
+    run = run_notebook("slo_budget", params, out_dir=tmp_path)
     names = {p.name for p in run.charts}
     assert {"budget_checkout-availability.svg", "budget_checkout-latency.svg"} <= names
     (evidence,) = run.evidence

@@ -190,7 +190,7 @@ class TriageResult:
             top = self.suspects.filter(pl.col("change_index") == cp.index).sort("rank").head(1)
             if top.height:
                 r = top.row(0, named=True)
-                causes.append(f"{r['kind']} '{r['text']}' ({_iso(cp.time)})")
+                causes.append(f"{r['kind']} '{r['text']}'")
         causes = list(dict.fromkeys(causes))
         if causes:
             text += ", most likely caused by " + " then ".join(causes)
