@@ -190,3 +190,32 @@ def test_step_sets_the_evaluation_grid(demo_dataset: Path) -> None:
     r = slo_budget(demo_dataset, spec=SPEC, slos=["checkout-latency"], step="1h")
     ts = r.slos[0].report.series["timestamp"]
     assert (ts.diff().drop_nulls() == dt.timedelta(hours=1)).all()
+
+
+def test_timeslice_budgeting_counts_slices(demo_dataset: Path, tmp_path: Path) -> None:
+    """OpenSLO Timeslices: one event per 1-hour slice, good when the slice's ratio meets the
+    slice target. Reference: the hourly ratios recomputed here from the per-step series."""
+    text = SPEC.read_text().replace(
+        "  budgetingMethod: Occurrences\n  objectives:\n    - displayName: 99 % of checkouts",
+        "  budgetingMethod: Timeslices\n  objectives:\n    - timeSliceTarget: 0.99\n"
+        "      timeSliceWindow: 1h\n      displayName: 99 % of checkouts",
+    )
+    assert "Timeslices" in text
+    spec = tmp_path / "slices.yaml"
+    spec.write_text(text)
+    r = slo_budget(demo_dataset, spec=spec, slos=["checkout-latency"])
+    s = r.slos[0]
+    assert s.slo.budgeting == "Timeslices"
+    hourly = (
+        s.report.series.with_columns(
+            hour=(pl.col("timestamp") - dt.timedelta(microseconds=1)).dt.truncate("1h")
+        )
+        .group_by("hour")
+        .agg(pl.col("good").sum(), pl.col("total").sum())
+        .filter(pl.col("total") > 0)
+    )
+    good_hours = hourly.filter(pl.col("good") / pl.col("total") >= 0.99).height
+    week = s.weekly.row(0, named=True)
+    assert week["total"] == hourly.height
+    assert week["good"] == good_hours
+    assert s.burn_down["burn_rate"].null_count() == 0

@@ -39,6 +39,7 @@ from pipbench.slo import (
     compliance,
     read_slo_specs,
     slo_report,
+    timeslices,
 )
 from pipbench.workflows._inputs import DatasetLike, need_dataset, need_duration, utc
 
@@ -269,13 +270,23 @@ def _evaluate(
     rules = rep.backtest.rules
     burn_w = min(r.long_window_s for r in rules) if rules else 3600.0
     series = rep.series
-    bd = budget_series(series, slo.target, slo.window.duration_s)
+    rows = series  # budget rows: occurrences, or one row per slice as slo_report counts them
+    if slo.budgeting != "Occurrences":
+        rows = timeslices(
+            series,
+            slo.timeslice_window_s or step,
+            method=slo.budgeting,
+            timeslice_target=slo.timeslice_target,
+        )
+    bd = budget_series(rows, slo.target, slo.window.duration_s)
     br = burn_rates(series, slo.target, [burn_w])
-    bd = bd.join(br.rename({f"burn_{burn_w:g}": "burn_rate"}), on="timestamp", how="left")
+    bd = bd.sort("timestamp").join_asof(
+        br.rename({f"burn_{burn_w:g}": "burn_rate"}).sort("timestamp"), on="timestamp"
+    )
     alerts = rep.backtest.alerts.select(
         "start", "end", pl.col("rule").alias("name"), "severity", "duration_s", "open"
     )
-    weekly = compliance(series, slo.target, "week")
+    weekly = compliance(rows, slo.target, "week")
     return SloBudget(slo, rep, bd, burn_w, alerts, rep.backtest.incidents, weekly)
 
 
