@@ -1,12 +1,21 @@
-"""Workflows behind the notebooks: a dataset and plain parameters in, a result out.
+"""Workflows behind the notebooks: validate parameters, run the analysis, return results.
 
-Each function validates its inputs first (one clear :class:`~pipbench.errors.InputError` or
-:class:`~pipbench.errors.ConfigError`), then returns a frozen result holding the tidy frames
-the notebook's charts need and an ``evidence()`` dict for the PIP record.
+Each workflow takes a dataset (path or :class:`~pipbench.dataset.Dataset`) and plain
+parameters, checks them first (one clear error naming the parameter), and returns a frozen
+result holding tidy frames for the charts plus ``evidence()`` (a JSON-ready dict with a
+``"summary"``) and the pieces of a PIP record as :mod:`pipbench.plan` objects.
+
+Examples
+--------
+>>> from pipbench import workflows
+>>> "regression_triage" in workflows.__all__
+True
 """
 
-# -- verification and what-if (nb2) --
+from pipbench.workflows.budget import BudgetResult, SloBudget, slo_budget
 from pipbench.workflows.canary import CanaryResult, canary_verification
+from pipbench.workflows.drill import DrillResult, drill_sweep, pip_drill
+from pipbench.workflows.triage import TriageResult, regression_triage
 from pipbench.workflows.whatif import (
     CacheResult,
     CapacityResult,
@@ -17,13 +26,20 @@ from pipbench.workflows.whatif import (
 )
 
 __all__ = [
-    # -- verification and what-if (nb2) --
+    "BudgetResult",
     "CacheResult",
     "CanaryResult",
     "CapacityResult",
     "ColdStartResult",
+    "DrillResult",
+    "SloBudget",
+    "TriageResult",
     "cache_ttl_tradeoff",
     "canary_verification",
     "capacity_whatif",
     "coldstart_tradeoff",
+    "drill_sweep",
+    "pip_drill",
+    "regression_triage",
+    "slo_budget",
 ]
