@@ -15,6 +15,7 @@ True
 from pipbench.workflows.budget import BudgetResult, SloBudget, slo_budget
 from pipbench.workflows.canary import CanaryResult, canary_verification
 from pipbench.workflows.drill import DrillResult, drill_sweep, pip_drill
+from pipbench.workflows.report import PipReport, pip_report
 from pipbench.workflows.triage import TriageResult, regression_triage
 from pipbench.workflows.whatif import (
     CacheResult,
@@ -32,6 +33,7 @@ __all__ = [
     "CapacityResult",
     "ColdStartResult",
     "DrillResult",
+    "PipReport",
     "SloBudget",
     "TriageResult",
     "cache_ttl_tradeoff",
@@ -40,6 +42,7 @@ __all__ = [
     "coldstart_tradeoff",
     "drill_sweep",
     "pip_drill",
+    "pip_report",
     "regression_triage",
     "slo_budget",
 ]
