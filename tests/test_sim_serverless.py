@@ -41,15 +41,21 @@ def test_zero_keep_alive_and_zero_execution_are_valid() -> None:
     assert s["idle_warm_s_per_invocation"] == 0.0
 
 
-@pytest.mark.parametrize(("p", "load"), [(1, 0.5), (3, 2.0), (8, 6.0)])
-def test_provisioned_spillover_is_erlang_b(p: int, load: float) -> None:
-    """With P provisioned instances always tried first, an invocation spills to on-demand
-    exactly when all P are busy: the spillover fraction is Erlang B(P, λ·E[S])."""
+@pytest.mark.parametrize(
+    ("p", "conc", "load"), [(1, 1, 0.5), (3, 1, 2.0), (8, 1, 6.0), (2, 3, 4.0)]
+)
+def test_provisioned_spillover_is_erlang_b(p: int, conc: int, load: float) -> None:
+    """With P provisioned instances of concurrency k always tried first, an invocation spills
+    to on-demand exactly when all P·k slots are busy: spillover = Erlang B(P·k, λ·E[S])."""
     fn = Serverless(
-        keep_alive=60.0, execution_time=Distribution("exp", 1.0), provisioned=p, init_time=ZERO
+        keep_alive=60.0,
+        execution_time=Distribution("exp", 1.0),
+        provisioned=p,
+        concurrency=conc,
+        init_time=ZERO,
     )
     rows = _rows(fn, load, n=4000, seed=10 + p)
-    check(rows, "spillover_fraction", an.erlang_b(p, load))
+    check(rows, "spillover_fraction", an.erlang_b(p * conc, load))
 
 
 def test_cost_components() -> None:

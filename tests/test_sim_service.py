@@ -159,3 +159,68 @@ def test_scheduled_scaling_follows_the_schedule() -> None:
 def test_bad_configuration_names_the_parameter(kwargs: dict, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
         Service(**kwargs)
+
+
+@pytest.mark.parametrize("cv", [0.5, 2.0])
+def test_mg1_matches_pollaczek_khinchine(cv: float) -> None:
+    """Gamma service times: M/G/1 mean wait ρ·E[S]·(1 + CV²) / (2(1 − ρ))."""
+    svc = Service(replicas=1, service_time=parse_distribution(f"gamma:1:{cv}"))
+    rows = replications(
+        lambda s: simulate_service(svc, Poisson(0.5), requests=6000, seed=s, warmup=0.2).summary(),
+        12,
+        int(cv * 10),
+    )
+    check(rows, "wait_mean", 0.5 * (1 + cv**2) / (2 * 0.5))
+
+
+def test_empirical_service_times_from_a_dataset(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``empirical:DIR`` resamples the dataset's events.duration_s: with one value it is M/D/1."""
+    import datetime as dt
+
+    import polars as pl
+
+    from pipbench.dataset import open_dataset
+
+    ds = open_dataset(tmp_path / "ds")
+    t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    ds.write(
+        {"events": pl.DataFrame({"timestamp": [t] * 3, "duration_s": [0.5] * 3})},
+        key="e",
+        source="e",
+    )
+    d = parse_distribution(f"empirical:{tmp_path / 'ds'}")
+    assert d.sample(np.random.default_rng(0), 4).tolist() == [0.5] * 4
+    run = simulate_service(Service(service_time=d), Poisson(1.0), requests=3000, seed=1)
+    assert np.allclose((run.end - run.start), 0.5)
+
+
+@pytest.mark.parametrize("routing", ["shared", "least-loaded", "round-robin"])
+def test_autoscaling_with_every_routing_serves_every_request(routing: str) -> None:
+    """Scale-ups and drains never lose a request: completed + rejected = requests, every
+    accepted request ends after it starts, and no replica serves more than its concurrency."""
+    hpa = HPA(min_replicas=1, max_replicas=10, target=50.0)
+    svc = Service(
+        replicas=1,
+        concurrency=2,
+        service_time=EXP1,
+        routing=routing,
+        queue_limit=5,  # type: ignore[arg-type]
+        autoscaler=hpa,
+        provisioning_delay=20.0,
+    )
+    run = simulate_service(svc, Steps([0, 300, 900], [1.0, 6.0, 1.0]), duration=1500, seed=2)
+    s = run.summary()
+    assert s["completed"] + s["rejected"] == s["requests"] == run.arrival.size
+    ok = ~run.rejected
+    assert (run.end[ok] >= run.start[ok]).all()
+    assert (run.start[ok] >= run.arrival[ok] - 1e-9).all()
+    for rid in np.unique(run.replica[ok]):
+        sel = run.replica == rid
+        ev = np.concatenate(
+            [
+                np.stack([run.start[sel], np.ones(sel.sum())], 1),
+                np.stack([run.end[sel], -np.ones(sel.sum())], 1),
+            ]
+        )
+        ev = ev[np.lexsort((ev[:, 1], ev[:, 0]))]  # ends before starts at equal times
+        assert np.cumsum(ev[:, 1]).max() <= 2
