@@ -68,10 +68,20 @@ JSON = typer.Option(False, "--json", help="Print one JSON object.")
 RATE = typer.Option(None, "--arrival-rate", help="Requests per second.")
 
 
+def _config_path(config: Path) -> Path:
+    """``--config NAME`` also finds ``simulations/NAME`` (and ``simulations/NAME.toml``)."""
+    if config.exists():
+        return config
+    for cand in (Path("simulations") / config, Path("simulations") / f"{config}.toml"):
+        if cand.exists():
+            return cand
+    return config
+
+
 def _scenario(
     model: str, config: Path | None, params: dict[str, Any], run: dict[str, Any]
 ) -> Scenario:
-    base = load_scenario(config) if config else Scenario(model)  # type: ignore[arg-type]
+    base = load_scenario(_config_path(config)) if config else Scenario(model)  # type: ignore[arg-type]
     if base.model != model:
         msg = f"--config {config} is a {base.model!r} scenario, not {model!r}"
         raise ConfigError(msg)
@@ -200,6 +210,9 @@ def cache_cmd(
     capacity: int | None = typer.Option(None, "--capacity", help="LRU capacity in entries."),
     update_rate: float | None = typer.Option(None, "--update-rate", help="Per key per second."),
     backend_latency: str | None = typer.Option(None, "--backend-latency"),
+    backend_concurrency: int | None = typer.Option(
+        None, "--backend-concurrency", help="Fetches the backend serves at once (queue beyond)."
+    ),
     no_coalescing: bool = typer.Option(False, "--no-coalescing"),
     seed: int | None = SEED,
     requests: int | None = REQUESTS,
@@ -220,6 +233,7 @@ def cache_cmd(
         "capacity": capacity,
         "update_rate": update_rate,
         "backend_latency": backend_latency,
+        "backend_concurrency": backend_concurrency,
         "coalescing": False if no_coalescing else None,
     }
     if ttl is not None and ttl < 0:
@@ -333,7 +347,7 @@ def sweep_cmd(
     """Run a scenario over a grid; summaries with CIs and the Pareto frontier."""
     from rich.progress import Progress
 
-    sc = load_scenario(scenario)
+    sc = load_scenario(_config_path(scenario))
     g = _parse_grid(grid)
     with (
         executor(executor_kind, workers) as ex,  # type: ignore[arg-type]

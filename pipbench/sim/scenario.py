@@ -94,6 +94,7 @@ PARAMS: dict[str, dict[str, Any]] = {
         "update_rate": 0.0,
         "coalescing": True,
         "backend_latency": "const:0",
+        "backend_concurrency": None,
     },
     "coldstart": {
         **_WORKLOAD,
@@ -196,6 +197,7 @@ def _build_cache(p: Mapping[str, Any]) -> Cache:
         update_rate=float(p["update_rate"]),
         coalescing=bool(p["coalescing"]),
         backend_latency=parse_distribution(str(p["backend_latency"])),
+        backend_concurrency=_opt_int(p["backend_concurrency"]),
     )
 
 
