@@ -103,3 +103,25 @@ def test_histogram_policy_trades_warm_time_for_cold_starts() -> None:
 def test_bad_parameters(kwargs: dict, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
         Serverless(**kwargs)
+
+
+def test_on_demand_concurrency_shares_instances() -> None:
+    """With keep-alive long enough to hold every instance, concurrency k per instance means the
+    pool needs about 1/k as many instances, so cold starts fall; with k = 1 every cold start
+    adds one instance, and their number is at least the peak number in flight."""
+    ex = Distribution("exp", 1.0)
+    one = simulate_serverless(
+        Serverless(keep_alive=1e6, execution_time=ex, init_time=ZERO),
+        Poisson(8.0),
+        requests=5000,
+        seed=3,
+    )
+    four = simulate_serverless(
+        Serverless(keep_alive=1e6, execution_time=ex, init_time=ZERO, concurrency=4),
+        Poisson(8.0),
+        requests=5000,
+        seed=3,
+    )
+    assert four.cold.sum() * 2 < one.cold.sum()
+    assert one.cold.sum() >= one.states["busy"].max()
+    assert four.cold.sum() * 4 >= four.states["busy"].max()

@@ -337,6 +337,9 @@ class _ServerlessSim:
                     self.cold[i] = True
                     delay = self.init[i]
                     self.init_used[i] = delay
+                    if self.conc > 1:  # the other slots open when init completes
+                        ready = Timeout(env, delay, inst)
+                        ready.callbacks.append(self._on_init)
             else:
                 self.prov[i] = True
             if inst.busy == 0:
@@ -347,6 +350,11 @@ class _ServerlessSim:
             self.resp[i] = delay + self.exe[i]
             ev = Timeout(env, delay + self.exe[i], inst)
             ev.callbacks.append(self._on_done)
+
+    def _on_init(self, ev: Any) -> None:
+        inst: _Instance = ev._value
+        if inst.alive:
+            self.tokens.extend([inst] * (self.conc - 1))
 
     def _on_done(self, ev: Any) -> None:
         inst: _Instance = ev._value
