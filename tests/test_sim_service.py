@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipbench.errors import ConfigError
 from pipbench.sim import analytic as an
@@ -224,3 +226,47 @@ def test_autoscaling_with_every_routing_serves_every_request(routing: str) -> No
         )
         ev = ev[np.lexsort((ev[:, 1], ev[:, 0]))]  # ends before starts at equal times
         assert np.cumsum(ev[:, 1]).max() <= 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    replicas=st.integers(1, 4),
+    conc=st.integers(1, 3),
+    qlimit=st.one_of(st.none(), st.integers(0, 3)),
+    routing=st.sampled_from(["shared", "random", "round-robin", "least-loaded"]),
+    rate=st.floats(0.2, 8.0),
+    seed=st.integers(0, 10_000),
+)
+def test_invariants_hold_for_any_configuration(
+    replicas: int, conc: int, qlimit: int | None, routing: str, rate: float, seed: int
+) -> None:
+    """Conservation (every request completes or is rejected), causality (arrival ≤ start ≤
+    end), capacity (never more than ``concurrency`` in service on a replica), FIFO starts with
+    a shared queue, and no rejection while a queue is unbounded."""
+    svc = Service(
+        replicas=replicas,
+        concurrency=conc,
+        queue_limit=qlimit,
+        routing=routing,  # type: ignore[arg-type]
+        service_time=Distribution("gamma", 1.0, 1.5),
+    )
+    run = simulate_service(svc, Poisson(rate), requests=300, seed=seed)
+    s = run.summary()
+    assert s["completed"] + s["rejected"] == 300
+    ok = ~run.rejected
+    assert (run.start[ok] >= run.arrival[ok] - 1e-9).all()
+    assert (run.end[ok] >= run.start[ok]).all()
+    if qlimit is None:
+        assert s["rejected"] == 0
+    if routing == "shared":
+        assert (np.diff(run.start[ok]) >= -1e-9).all()
+    for rid in np.unique(run.replica[ok]):
+        sel = run.replica == rid
+        ev = np.concatenate(
+            [
+                np.stack([run.start[sel], np.ones(sel.sum())], 1),
+                np.stack([run.end[sel], -np.ones(sel.sum())], 1),
+            ]
+        )
+        ev = ev[np.lexsort((ev[:, 1], ev[:, 0]))]
+        assert np.cumsum(ev[:, 1]).max() <= conc
