@@ -345,13 +345,14 @@ def sweep_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Run a scenario over a grid; summaries with CIs and the Pareto frontier."""
+    from rich.console import Console
     from rich.progress import Progress
 
     sc = load_scenario(_config_path(scenario))
     g = _parse_grid(grid)
     with (
         executor(executor_kind, workers) as ex,  # type: ignore[arg-type]
-        Progress(transient=True, disable=as_json) as bar,
+        Progress(console=Console(stderr=True), transient=True, disable=as_json) as bar,
     ):
         task = bar.add_task("sweep", total=None)
         table = sweep(
