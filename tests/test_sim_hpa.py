@@ -154,3 +154,22 @@ def test_bad_inputs() -> None:
         replay_hpa([-5, 30], [1, 1], pod_request=1.0, hpa=HPA())
     with pytest.raises(ConfigError, match="pod request"):
         replay_hpa([0], [1], pod_request=0.0, hpa=HPA())
+
+
+def test_doc_percent_900_scale_up_example() -> None:
+    """Docs ("scaling policies"): scaleUp Percent 900 / 60 s lets a 1-pod app grow
+    1 → 10 → 100 → 1000, one ×10 step per 60-second period (the change made at t = 0 counts
+    in the periods of the syncs at 15, 30 and 45 s)."""
+    up = ScalingRules(0.0, (ScalingPolicy("Percent", 900, 60.0),))
+    down = ScalingRules(300.0, (ScalingPolicy("Percent", 100, 15.0),))
+    hpa = HPA(1, 5000, 100.0, behavior=Behavior(up, down))
+    out = dict(replay_hpa([0], [4000.0], pod_request=1.0, hpa=hpa, initial_replicas=1, end=180))
+    assert [out[t] for t in (0.0, 15.0, 45.0, 60.0, 105.0, 120.0, 180.0)] == [
+        10,
+        10,
+        10,
+        100,
+        100,
+        1000,
+        4000,
+    ]

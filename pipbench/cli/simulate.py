@@ -303,6 +303,7 @@ def hpa_cmd(
     duration: float | None = typer.Option(
         None, "--duration", help="Last sync time (default: trace end)."
     ),
+    out: Path | None = OUT,
     as_json: bool = JSON,
 ) -> None:
     """Replay a demand trace through the Kubernetes HPA algorithm; replicas after every sync."""
@@ -329,6 +330,13 @@ def hpa_cmd(
         )
     except InputError as err:
         raise err.with_file(trace) from None
+    if out is not None:
+        from pipbench.dataset import open_dataset
+        from pipbench.sim.output import replica_samples
+
+        key = f"sim-hpa-{trace.name}"
+        frame = replica_samples(steps, source=key, labels={"scenario": "hpa"})
+        open_dataset(out).write({"samples": frame}, key=key, source=key)
     if as_json:
         typer.echo(json.dumps({"replicas": [[t, n] for t, n in steps]}))
         return

@@ -28,7 +28,7 @@ from pipbench.sim.cache import COALESCED, HIT, CacheRun
 from pipbench.sim.serverless import ServerlessRun
 from pipbench.sim.service import ServiceRun
 
-__all__ = ["DEFAULT_START", "to_frames", "write_run"]
+__all__ = ["DEFAULT_START", "replica_samples", "to_frames", "write_run"]
 
 #: Simulated time 0 maps to this instant unless told otherwise.
 DEFAULT_START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -153,3 +153,30 @@ def write_run(
     """Write a run into ``dataset`` under ``key`` (writing the same key again replaces it)."""
     frames = to_frames(run, start=start, source=key, labels=labels)
     return dataset.write(frames, key=key, source=key)
+
+
+def replica_samples(
+    steps: list[tuple[float, int]],
+    *,
+    start: dt.datetime = DEFAULT_START,
+    source: str = "simulation",
+    labels: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
+    """``sim_replicas`` samples from an HPA replay's ``[(t, replicas), …]``.
+
+    Examples
+    --------
+    >>> replica_samples([(0.0, 2), (15.0, 4)])["value"].to_list()
+    [2.0, 4.0]
+    """
+    t = np.array([s[0] for s in steps], float)
+    frame = pl.DataFrame(
+        {
+            "timestamp": _stamps(start, t),
+            "metric": "sim_replicas",
+            "value": np.array([s[1] for s in steps], float),
+        }
+    )
+    if labels:
+        frame = frame.with_columns(pl.lit(v).alias(k) for k, v in labels.items())
+    return conform(frame, "samples", source=source)
