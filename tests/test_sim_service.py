@@ -270,3 +270,44 @@ def test_invariants_hold_for_any_configuration(
         )
         ev = ev[np.lexsort((ev[:, 1], ev[:, 0]))]
         assert np.cumsum(ev[:, 1]).max() <= conc
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    routing=st.sampled_from(["shared", "random", "round-robin", "least-loaded"]),
+    qlimit=st.one_of(st.none(), st.integers(0, 3)),
+    delay=st.sampled_from([0.0, 5.0, 40.0]),
+    kind=st.sampled_from(["hpa", "legacy", "target", "step"]),
+    seed=st.integers(0, 10_000),
+)
+def test_invariants_hold_under_autoscaling(
+    routing: str, qlimit: int | None, delay: float, kind: str, seed: int
+) -> None:
+    """With scale-ups, cancelled provisioning and drains: conservation, causality, and the
+    replica count within the autoscaler's bounds at every change."""
+    from pipbench.sim.scaling import StepScaling, TargetTracking
+
+    scaler = {
+        "hpa": HPA(1, 6, 50.0, sync_period=5.0),
+        "legacy": HPA(1, 6, 50.0, behavior=None, sync_period=5.0, downscale_stabilization=20.0),
+        "target": TargetTracking(50.0, 1, 6, period=5.0, scale_in_cooldown=10.0),
+        "step": StepScaling(min_replicas=1, max_replicas=6, period=5.0, cooldown=5.0),
+    }[kind]
+    svc = Service(
+        replicas=1,
+        concurrency=2,
+        queue_limit=qlimit,
+        routing=routing,  # type: ignore[arg-type]
+        service_time=EXP1,
+        autoscaler=scaler,
+        provisioning_delay=delay,
+    )
+    run = simulate_service(svc, Steps([0, 60, 120], [0.5, 6.0, 0.2]), duration=240, seed=seed)
+    s = run.summary()
+    assert s["completed"] + s["rejected"] == s["requests"] == run.arrival.size
+    ok = ~run.rejected
+    assert (run.start[ok] >= run.arrival[ok] - 1e-9).all()
+    assert (run.end[ok] >= run.start[ok]).all()
+    live = run.changes[:, 1]
+    assert live.max() <= 6 + 6  # existing ≤ max + draining ones
+    assert run.changes[:, 2].min() >= 0
