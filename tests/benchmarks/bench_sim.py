@@ -12,6 +12,7 @@ import simpy
 
 from pipbench.sim import analytic
 from pipbench.sim.distributions import Distribution
+from pipbench.sim.hpa import HPA
 from pipbench.sim.scenario import Scenario
 from pipbench.sim.service import Service, simulate_service
 from pipbench.sim.sweep import executor, sweep
@@ -72,6 +73,24 @@ def run(quick: bool) -> list[Result]:
         Result("sim: service model (shared queue)", n / model, "req/s", detail=f"{n} requests")
     )
     out.append(Result("sim: service model / bare SimPy", bare / model, "x", target=">= 0.5"))
+    hpa = Service(
+        replicas=C,
+        routing="least-loaded",
+        queue_limit=20,
+        service_time=Distribution("exp", 1 / MU),
+        autoscaler=HPA(2, 12, 70.0),
+        provisioning_delay=30.0,
+    )
+    t_hpa = timeit(lambda: simulate_service(hpa, Poisson(LAM), requests=n, seed=0), repeat=3)
+    out.append(
+        Result(
+            "sim: service model with HPA, least-loaded / bare SimPy",
+            bare / t_hpa,
+            "x",
+            target=">= 0.5",
+            detail=f"{n / t_hpa:,.0f} req/s",
+        )
+    )
 
     big = 200_000 if quick else 1_000_000
     t0 = time.perf_counter()
