@@ -186,3 +186,14 @@ def test_hpa_out_writes_replica_samples(tmp_path: Path, capsys: pytest.CaptureFi
     samples = open_dataset(out).samples().collect()
     assert samples["value"].to_list() == [float(n) for _, n in obj["replicas"]]
     assert set(samples["metric"]) == {"sim_replicas"}
+
+
+def test_sweep_objectives_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = tmp_path / "s.toml"
+    sc.write_text('model = "service"\n[run]\nrequests = 300\n[params]\narrival_rate = 1.0\n')
+    obj = _json(capsys, "sweep", str(sc), "--grid", "replicas=1,2", "--executor", "serial",
+                "--objectives", "replicas_mean,wait_mean", "--json")  # fmt: skip
+    assert obj["objectives"] == ["replicas_mean", "wait_mean"]
+    assert [r["replicas"] for r in obj["pareto"]] == [1, 2]
+    assert main(["sweep", str(sc), "--grid", "replicas=1", "--objectives", "cost"]) == 2
+    assert "--objectives must be two summary keys" in capsys.readouterr().err

@@ -125,3 +125,20 @@ def test_on_demand_concurrency_shares_instances() -> None:
     assert four.cold.sum() * 2 < one.cold.sum()
     assert one.cold.sum() >= one.states["busy"].max()
     assert four.cold.sum() * 4 >= four.states["busy"].max()
+
+
+@pytest.mark.parametrize(("rate", "pre", "keep"), [(1.0, 0.3, 1.0), (0.2, 2.0, 5.0)])
+def test_fixed_prewarm_window(rate: float, pre: float, keep: float) -> None:
+    """Fixed pre-warm P and keep-alive K (zero execution and init): an invocation is warm iff
+    the gap since the previous one falls in [P, P + K), so the cold fraction is
+    1 − e^{−λP} + e^{−λ(P+K)}, and the pre-warmed instance idles
+    E[(min(g, P+K) − P)⁺] = e^{−λP}(1 − e^{−λK})/λ per invocation."""
+    import math
+
+    from pipbench.sim.serverless import FixedKeepAlive
+
+    fn = Serverless(execution_time=ZERO, init_time=ZERO, policy=FixedKeepAlive(keep, pre))
+    rows = _rows(fn, rate, seed=int(pre * 10))
+    check(rows, "cold_fraction", 1 - math.exp(-rate * pre) + math.exp(-rate * (pre + keep)))
+    idle = math.exp(-rate * pre) * -math.expm1(-rate * keep) / rate
+    check(rows, "idle_warm_s_per_invocation", idle)

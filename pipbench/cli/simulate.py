@@ -259,6 +259,9 @@ def coldstart_cmd(
     memory_mb: int | None = typer.Option(None, "--memory-mb"),
     concurrency: int | None = typer.Option(None, "--concurrency"),
     policy: str | None = typer.Option(None, "--policy", help="fixed or histogram"),
+    prewarm: float | None = typer.Option(
+        None, "--prewarm", help="Fixed policy: reload an instance S seconds after it idles."
+    ),
     seed: int | None = SEED,
     requests: int | None = REQUESTS,
     duration: float | None = DURATION,
@@ -278,6 +281,7 @@ def coldstart_cmd(
         "memory_mb": memory_mb,
         "concurrency": concurrency,
         "policy": policy,
+        "prewarm": prewarm,
     }
     run = {
         "seed": seed,
@@ -350,6 +354,9 @@ def sweep_cmd(
     executor_kind: str = typer.Option("process", "--executor", help="process, dask or serial"),
     workers: int = typer.Option(2, "--workers"),
     out: Path | None = typer.Option(None, "--out", help="Write the table (.parquet or .csv)."),
+    objectives: str | None = typer.Option(
+        None, "--objectives", help="X,Y summary keys for the Pareto frontier (both minimised)."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Run a scenario over a grid; summaries with CIs and the Pareto frontier."""
@@ -357,6 +364,12 @@ def sweep_cmd(
     from rich.progress import Progress
 
     sc = load_scenario(_config_path(scenario))
+    if objectives is not None:
+        pair = [o.strip() for o in objectives.split(",")]
+        if len(pair) != 2 or not all(pair):
+            msg = f"--objectives must be two summary keys X,Y, got {objectives!r}"
+            raise ConfigError(msg)
+        sc = replace(sc, objectives=(pair[0], pair[1]))
     g = _parse_grid(grid)
     with (
         executor(executor_kind, workers) as ex,  # type: ignore[arg-type]

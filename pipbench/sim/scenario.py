@@ -45,7 +45,7 @@ from pipbench.sim.cache import Cache
 from pipbench.sim.distributions import parse_distribution
 from pipbench.sim.hpa import HPA
 from pipbench.sim.scaling import StepScaling, TargetTracking
-from pipbench.sim.serverless import HistogramKeepAlive, Serverless
+from pipbench.sim.serverless import FixedKeepAlive, HistogramKeepAlive, Serverless
 from pipbench.sim.service import Service
 from pipbench.sim.workload import MMPP, Diurnal, Poisson, Replay, Steps, Workload
 
@@ -105,6 +105,7 @@ PARAMS: dict[str, dict[str, Any]] = {
         "memory_mb": 512,
         "concurrency": 1,
         "policy": "fixed",
+        "prewarm": 0.0,
     },
 }
 
@@ -215,7 +216,7 @@ def _build_coldstart(p: Mapping[str, Any]) -> Serverless:
         concurrency=int(p["concurrency"]),
         policy=HistogramKeepAlive(fallback=float(p["keep_alive"]))
         if policy == "histogram"
-        else None,
+        else FixedKeepAlive(float(p["keep_alive"]), float(p["prewarm"])),
     )
 
 
