@@ -2,7 +2,9 @@
 
 Thin: options become a :class:`~pipbench.sim.scenario.Scenario` (over ``--config``'s
 parameters when given), the library runs it, the summary is printed or emitted as one JSON
-object (``--json``; the keys are the public contract).
+object (``--json``; the keys are the public contract). With ``--replications R`` each key is
+the mean over replications and ``ci`` holds its 95 % Student-t interval; counts such as
+``requests`` are of the measured requests (after ``--warmup``).
 """
 
 from __future__ import annotations
@@ -300,7 +302,9 @@ def hpa_cmd(
     target_utilization: float = typer.Option(..., "--target-utilization", help="Percent."),
     min_replicas: int = typer.Option(..., "--min-replicas"),
     max_replicas: int = typer.Option(..., "--max-replicas"),
-    initial_replicas: int | None = typer.Option(None, "--initial-replicas"),
+    initial_replicas: int | None = typer.Option(
+        None, "--initial-replicas", help="Replicas at t = 0 (default: min replicas)."
+    ),
     sync_period: float = typer.Option(15.0, "--sync-period"),
     behavior: str = typer.Option("default", "--behavior", help="default or legacy"),
     readiness_delay: float = typer.Option(0.0, "--readiness-delay"),
