@@ -307,7 +307,10 @@ def hpa_cmd(
     ),
     sync_period: float = typer.Option(15.0, "--sync-period"),
     behavior: str = typer.Option("default", "--behavior", help="default or legacy"),
-    readiness_delay: float = typer.Option(0.0, "--readiness-delay"),
+    readiness_delay: float = typer.Option(0.0, "--readiness-delay", help="Seconds to ready."),
+    metric_window: float = typer.Option(
+        0.0, "--metric-window", help="A new pod's metric counts this long after it is ready."
+    ),
     duration: float | None = typer.Option(
         None, "--duration", help="Last sync time (default: trace end)."
     ),
@@ -325,6 +328,7 @@ def hpa_cmd(
         target_utilization,
         "default" if behavior == "default" else None,
         sync_period=sync_period,
+        metric_window=metric_window,
     )
     try:
         steps = replay_hpa(

@@ -82,6 +82,7 @@ PARAMS: dict[str, dict[str, Any]] = {
         "target_utilization": 70.0,
         "sync_period": 15.0,
         "behavior": "default",
+        "metric_window": 0.0,
         "scale_in_cooldown": 300.0,
     },
     "cache": {
@@ -163,6 +164,7 @@ def _build_service(p: Mapping[str, Any]) -> Service:
             float(p["target_utilization"]),
             "default" if behavior == "default" else None,
             sync_period=float(p["sync_period"]),
+            metric_window=float(p["metric_window"]),
         )
     elif kind == "target-tracking":
         scaler = TargetTracking(
