@@ -125,3 +125,22 @@ def test_other_models_convert(model: str) -> None:
     frames = to_frames(run)
     assert frames["events"].height == 300
     assert frames["samples"].height > 0
+
+
+def test_dataset_statistics_match_the_summary(tmp_path: Path) -> None:
+    """SLIs computed from the written events (polars over the dataset) reproduce the run's own
+    summary: the 503 ratio, and the p99 of successful requests (numpy's linear quantile)."""
+    run = run_once(SC.with_params(replicas=2), 0, keep_run=True)
+    ds = open_dataset(tmp_path / "ds")
+    write_run(ds, run, key="sim")
+    s = run.summary()
+    ev = ds.events()
+    ratio = ev.select((~pl.col("ok")).mean()).collect().item()
+    p99 = (
+        ev.filter(pl.col("ok"))
+        .select(pl.col("duration_s").quantile(0.99, "linear"))
+        .collect()
+        .item()
+    )
+    assert ratio == pytest.approx(s["p_block"])
+    assert p99 == pytest.approx(s["response_p99"], rel=1e-6)
