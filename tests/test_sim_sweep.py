@@ -144,3 +144,34 @@ def test_dataset_statistics_match_the_summary(tmp_path: Path) -> None:
     )
     assert ratio == pytest.approx(s["p_block"])
     assert p99 == pytest.approx(s["response_p99"], rel=1e-6)
+
+
+def test_prometheus_style_series_agree_with_events(tmp_path: Path) -> None:
+    """The exported counter and histogram, read at the last sample, equal the counts and sums
+    over the events completed by then (buckets cumulative and monotone, +Inf = _count)."""
+    run = run_once(SC.with_params(replicas=2), 0, keep_run=True)
+    frames = to_frames(run)
+    smp = frames["samples"]
+    t_last = smp["timestamp"].max()
+    last = smp.filter(pl.col("timestamp") == t_last)
+    cutoff = run.states["t"].max()
+    ok = ~run.rejected
+    done_ok = ok & (run.end <= cutoff)
+    rej = run.rejected & (run.arrival <= cutoff)
+
+    def val(metric: str, **lab: str) -> float:
+        f = last.filter(pl.col("metric") == metric)
+        for k, v in lab.items():
+            f = f.filter(pl.col(k) == v)
+        return f["value"].item()
+
+    assert val("sim_requests_total", status="200") == done_ok.sum()
+    assert val("sim_requests_total", status="503") == rej.sum()
+    dur = (run.end - run.arrival)[done_ok]
+    assert val("sim_request_duration_seconds_count") == done_ok.sum()
+    assert val("sim_request_duration_seconds_sum") == pytest.approx(dur.sum())
+    assert val("sim_request_duration_seconds_bucket", le="+Inf") == done_ok.sum()
+    assert val("sim_request_duration_seconds_bucket", le="1.0") == (dur <= 1.0).sum()
+    buckets = last.filter(pl.col("metric") == "sim_request_duration_seconds_bucket")
+    counts = buckets.with_columns(pl.col("le").cast(pl.Float64).alias("b")).sort("b")["value"]
+    assert counts.is_sorted()
