@@ -128,9 +128,9 @@ class HistogramKeepAlive:
     min_samples: int = 10
     cv_threshold: float = 2.0
     fallback: float = 600.0
-    _counts: np.ndarray = field(init=False, repr=False)
-    _n: int = field(init=False, default=0, repr=False)
-    _oob: int = field(init=False, default=0, repr=False)
+    _counts: np.ndarray = field(init=False, repr=False, compare=False)
+    _n: int = field(init=False, default=0, repr=False, compare=False)
+    _oob: int = field(init=False, default=0, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not (self.bin_s > 0 and self.range_s > self.bin_s):
