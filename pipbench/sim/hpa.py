@@ -9,7 +9,8 @@ configurable scaling behavior, default behavior) and the controller it describes
    integer percent; ``ratio = utilization / target``. Not-ready pods and pods without
    metrics are set aside. If none are set aside: inside the tolerance (``|1 − ratio| ≤ 0.1``)
    nothing changes, else ``desired = ceil(ratio × ready pods)``. Otherwise the average is
-   recomputed with missing pods at 100 % of the target on a scale-down and 0 % on a scale-up,
+   recomputed with missing pods at 100 % of the target on a scale-down (as documented; recent
+   controllers use the larger of 100 % of the request and the target) and 0 % on a scale-up,
    and not-ready pods at 0 % on a scale-up; if that recomputation lands inside the tolerance
    or reverses the direction, nothing changes.
 2. Normalisation without ``behavior`` (the legacy path): the recommendation is the highest
