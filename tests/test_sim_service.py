@@ -125,18 +125,23 @@ def test_duration_mode_and_warmup() -> None:
 
 
 def test_hpa_scales_up_on_a_load_step_and_back_down() -> None:
-    """A 4× load step makes the HPA add replicas; after the step the stabilization window lets it
-    shrink again. Utilisation stays near the target when it has settled."""
+    """A 4× load step makes the HPA add replicas; after it the stabilization window lets it
+    shrink again. While the load is steady the utilisation stays at or below the target plus
+    the tolerance (55 %): the 5-minute window keeps the highest recent recommendation, so
+    noise over-provisions rather than under-provisions."""
     hpa = HPA(min_replicas=2, max_replicas=30, target=50.0)
     svc = Service(replicas=2, service_time=EXP1, autoscaler=hpa, provisioning_delay=10.0)
     wl = Steps([0, 600, 1800], [2.0, 8.0, 2.0])
     run = simulate_service(svc, wl, duration=3000, seed=4)
     t, n = run.changes[:, 0], run.changes[:, 1]
     peak = n[(t > 600) & (t < 1800)].max()
-    assert peak >= 12  # ≥ 8 busy servers at a 50 % target needs ≥ 16 at the end of the ramp
+    assert peak >= 12  # 8 busy servers at a 50 % target ask for about 16
     assert n[-1] <= 6
     assert (n >= 2).all()
     assert (n <= 30).all()
+    s = run.states
+    steady = (s["t"] > 1200) & (s["t"] < 1800)
+    assert 0.3 < s["utilization"][steady].mean() <= 0.55
 
 
 def test_scheduled_scaling_follows_the_schedule() -> None:
