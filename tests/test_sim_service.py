@@ -233,7 +233,7 @@ def test_autoscaling_with_every_routing_serves_every_request(routing: str) -> No
         assert np.cumsum(ev[:, 1]).max() <= 2
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(
     replicas=st.integers(1, 4),
     conc=st.integers(1, 3),
@@ -277,7 +277,7 @@ def test_invariants_hold_for_any_configuration(
         assert np.cumsum(ev[:, 1]).max() <= conc
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(
     routing=st.sampled_from(["shared", "random", "round-robin", "least-loaded"]),
     qlimit=st.one_of(st.none(), st.integers(0, 3)),
