@@ -86,7 +86,10 @@ def test_scenario_files_load_and_build() -> None:
     assert len(files) >= 3
     for f in files:
         sc = load_scenario(f)
-        sc.build()
+        s = run_once(
+            sc.with_params(requests=400, warmup=0.0), 0
+        )  # a short run of every shipped scenario
+        assert s["requests" if sc.model != "coldstart" else "invocations"] == 400
 
 
 def test_scenario_errors_name_the_key(tmp_path: Path) -> None:

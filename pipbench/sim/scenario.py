@@ -294,6 +294,10 @@ class Scenario:
         """A copy with some parameters replaced (run settings too: ``requests``, ``seed``, …)."""
         run_keys = {"requests", "duration", "warmup", "replications", "seed"}
         run = {k: v for k, v in overrides.items() if k in run_keys}
+        if "requests" in run:  # one horizon replaces the other
+            run.setdefault("duration", None)
+        elif "duration" in run:
+            run.setdefault("requests", None)
         params = {k: v for k, v in overrides.items() if k not in run_keys}
         return replace(self, params={**dict(self.params), **params}, **run)
 
