@@ -379,7 +379,9 @@ def sweep_cmd(
             raise ConfigError(msg)
         sc = replace(sc, objectives=(pair[0], pair[1]))
     g = _parse_grid(grid)
-    sc.with_params(**{k: v[0] for k, v in g.items()}).build()  # fail fast, before any worker
+    for k, values in g.items():  # fail fast, before any worker starts
+        for v in values:
+            sc.with_params(**{k: v}).build()
     with (
         executor(executor_kind, workers) as ex,  # type: ignore[arg-type]
         Progress(console=Console(stderr=True), transient=True, disable=as_json) as bar,
