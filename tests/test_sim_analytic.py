@@ -145,3 +145,22 @@ def test_erlang_c_at_least_erlang_b(c: int, rho: float) -> None:
 def test_bad_parameters_are_named(call: object, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
         call()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("lam", "target"), [(8.0, 0.2), (0.5, 0.9), (50.0, 0.05)])
+def test_servers_for_is_the_smallest_meeting_the_target(lam: float, target: float) -> None:
+    """The answer meets the target and one server fewer does not (direct Erlang C sums)."""
+    c = an.servers_for(lam, 1.0, max_p_wait=target)
+    assert _erlang_c_direct(c, lam) <= target
+    assert c - 1 <= lam or _erlang_c_direct(c - 1, lam) > target
+
+
+def test_servers_for_response_quantile() -> None:
+    c = an.servers_for(8.0, 1.0, response_quantile=(0.99, 5.0))
+    assert (
+        an.mmc_response_quantile(0.99, 8.0, 1.0, c)
+        <= 5.0
+        < an.mmc_response_quantile(0.99, 8.0, 1.0, c - 1)
+    )
+    with pytest.raises(ConfigError, match="below the service time"):
+        an.servers_for(8.0, 1.0, response_quantile=(0.99, 1.0))  # Exp(1) alone has p99 4.6 s

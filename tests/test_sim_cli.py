@@ -170,3 +170,30 @@ def test_bad_trace_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFix
                    "--target-utilization", "50", "--min-replicas", "1", "--max-replicas", "3"])  # fmt: skip
         assert rc == 2
         assert fragment in capsys.readouterr().err
+
+
+def test_hpa_out_writes_replica_samples(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trace = tmp_path / "trace.csv"
+    trace.write_text("0,2\n30,8\n")
+    out = tmp_path / "ds"
+    obj = _json(
+        capsys, "simulate", "hpa", "--trace", str(trace), "--pod-request", "1",
+        "--target-utilization", "100", "--min-replicas", "2", "--max-replicas", "10",
+        "--out", str(out), "--json",
+    )  # fmt: skip
+    from pipbench.dataset import open_dataset
+
+    samples = open_dataset(out).samples().collect()
+    assert samples["value"].to_list() == [float(n) for _, n in obj["replicas"]]
+    assert set(samples["metric"]) == {"sim_replicas"}
+
+
+def test_sweep_objectives_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = tmp_path / "s.toml"
+    sc.write_text('model = "service"\n[run]\nrequests = 300\n[params]\narrival_rate = 1.0\n')
+    obj = _json(capsys, "sweep", str(sc), "--grid", "replicas=1,2", "--executor", "serial",
+                "--objectives", "replicas_mean,wait_mean", "--json")  # fmt: skip
+    assert obj["objectives"] == ["replicas_mean", "wait_mean"]
+    assert [r["replicas"] for r in obj["pareto"]] == [1, 2]
+    assert main(["sweep", str(sc), "--grid", "replicas=1", "--objectives", "cost"]) == 2
+    assert "--objectives must be two summary keys" in capsys.readouterr().err

@@ -154,3 +154,38 @@ def test_bad_inputs() -> None:
         replay_hpa([-5, 30], [1, 1], pod_request=1.0, hpa=HPA())
     with pytest.raises(ConfigError, match="pod request"):
         replay_hpa([0], [1], pod_request=0.0, hpa=HPA())
+
+
+def test_doc_percent_900_scale_up_example() -> None:
+    """Docs ("scaling policies"): scaleUp Percent 900 / 60 s lets a 1-pod app grow
+    1 → 10 → 100 → 1000, one ×10 step per 60-second period (the change made at t = 0 counts
+    in the periods of the syncs at 15, 30 and 45 s)."""
+    up = ScalingRules(0.0, (ScalingPolicy("Percent", 900, 60.0),))
+    down = ScalingRules(300.0, (ScalingPolicy("Percent", 100, 15.0),))
+    hpa = HPA(1, 5000, 100.0, behavior=Behavior(up, down))
+    out = dict(replay_hpa([0], [4000.0], pod_request=1.0, hpa=hpa, initial_replicas=1, end=180))
+    assert [out[t] for t in (0.0, 15.0, 45.0, 60.0, 105.0, 120.0, 180.0)] == [
+        10,
+        10,
+        10,
+        100,
+        100,
+        1000,
+        4000,
+    ]
+
+
+def test_metric_window_sets_fresh_pods_aside() -> None:
+    """Docs (CPU): a pod whose latest metric predates a full window after it became ready is
+    set aside like a not-ready pod (0 % on a scale-up). 1 pod, demand 8 pods' worth, target
+    100 %: t = 0 → 5 (default limit max(2, 1 + 4)). At t = 15 the 5 pods each serve 160 %.
+    Without a window: ratio 1.6 → ceil(1.6 × 5) = 8. With a 30 s window the 4 new pods
+    (ready just after t = 0) have no valid metric until after t = 30: (160 + 4 × 0)/5 = 32 %
+    reverses the direction → stay at 5, at t = 15 and t = 30; at t = 45 → 8."""
+    ref = replay_hpa(
+        [0], [8.0], pod_request=1.0, hpa=HPA(1, 100, 100.0), initial_replicas=1, end=45
+    )
+    assert ref == [(0.0, 5), (15.0, 8), (30.0, 8), (45.0, 8)]
+    hpa = HPA(1, 100, 100.0, metric_window=30.0)
+    out = replay_hpa([0], [8.0], pod_request=1.0, hpa=hpa, initial_replicas=1, end=45)
+    assert out == [(0.0, 5), (15.0, 5), (30.0, 5), (45.0, 8)]

@@ -41,15 +41,21 @@ def test_zero_keep_alive_and_zero_execution_are_valid() -> None:
     assert s["idle_warm_s_per_invocation"] == 0.0
 
 
-@pytest.mark.parametrize(("p", "load"), [(1, 0.5), (3, 2.0), (8, 6.0)])
-def test_provisioned_spillover_is_erlang_b(p: int, load: float) -> None:
-    """With P provisioned instances always tried first, an invocation spills to on-demand
-    exactly when all P are busy: the spillover fraction is Erlang B(P, λ·E[S])."""
+@pytest.mark.parametrize(
+    ("p", "conc", "load"), [(1, 1, 0.5), (3, 1, 2.0), (8, 1, 6.0), (2, 3, 4.0)]
+)
+def test_provisioned_spillover_is_erlang_b(p: int, conc: int, load: float) -> None:
+    """With P provisioned instances of concurrency k always tried first, an invocation spills
+    to on-demand exactly when all P·k slots are busy: spillover = Erlang B(P·k, λ·E[S])."""
     fn = Serverless(
-        keep_alive=60.0, execution_time=Distribution("exp", 1.0), provisioned=p, init_time=ZERO
+        keep_alive=60.0,
+        execution_time=Distribution("exp", 1.0),
+        provisioned=p,
+        concurrency=conc,
+        init_time=ZERO,
     )
     rows = _rows(fn, load, n=4000, seed=10 + p)
-    check(rows, "spillover_fraction", an.erlang_b(p, load))
+    check(rows, "spillover_fraction", an.erlang_b(p * conc, load))
 
 
 def test_cost_components() -> None:
@@ -97,3 +103,42 @@ def test_histogram_policy_trades_warm_time_for_cold_starts() -> None:
 def test_bad_parameters(kwargs: dict, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
         Serverless(**kwargs)
+
+
+def test_on_demand_concurrency_shares_instances() -> None:
+    """With keep-alive long enough to hold every instance, concurrency k per instance means the
+    pool needs about 1/k as many instances, so cold starts fall; with k = 1 every cold start
+    adds one instance, and their number is at least the peak number in flight."""
+    ex = Distribution("exp", 1.0)
+    one = simulate_serverless(
+        Serverless(keep_alive=1e6, execution_time=ex, init_time=ZERO),
+        Poisson(8.0),
+        requests=5000,
+        seed=3,
+    )
+    four = simulate_serverless(
+        Serverless(keep_alive=1e6, execution_time=ex, init_time=ZERO, concurrency=4),
+        Poisson(8.0),
+        requests=5000,
+        seed=3,
+    )
+    assert four.cold.sum() * 2 < one.cold.sum()
+    assert one.cold.sum() >= one.states["busy"].max()
+    assert four.cold.sum() * 4 >= four.states["busy"].max()
+
+
+@pytest.mark.parametrize(("rate", "pre", "keep"), [(1.0, 0.3, 1.0), (0.2, 2.0, 5.0)])
+def test_fixed_prewarm_window(rate: float, pre: float, keep: float) -> None:
+    """Fixed pre-warm P and keep-alive K (zero execution and init): an invocation is warm iff
+    the gap since the previous one falls in [P, P + K), so the cold fraction is
+    1 − e^{−λP} + e^{−λ(P+K)}, and the pre-warmed instance idles
+    E[(min(g, P+K) − P)⁺] = e^{−λP}(1 − e^{−λK})/λ per invocation."""
+    import math
+
+    from pipbench.sim.serverless import FixedKeepAlive
+
+    fn = Serverless(execution_time=ZERO, init_time=ZERO, policy=FixedKeepAlive(keep, pre))
+    rows = _rows(fn, rate, seed=int(pre * 10))
+    check(rows, "cold_fraction", 1 - math.exp(-rate * pre) + math.exp(-rate * (pre + keep)))
+    idle = math.exp(-rate * pre) * -math.expm1(-rate * keep) / rate
+    check(rows, "idle_warm_s_per_invocation", idle)

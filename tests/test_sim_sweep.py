@@ -86,7 +86,10 @@ def test_scenario_files_load_and_build() -> None:
     assert len(files) >= 3
     for f in files:
         sc = load_scenario(f)
-        sc.build()
+        s = run_once(
+            sc.with_params(requests=400, warmup=0.0), 0
+        )  # a short run of every shipped scenario
+        assert s["requests" if sc.model != "coldstart" else "invocations"] == 400
 
 
 def test_scenario_errors_name_the_key(tmp_path: Path) -> None:
@@ -125,3 +128,53 @@ def test_other_models_convert(model: str) -> None:
     frames = to_frames(run)
     assert frames["events"].height == 300
     assert frames["samples"].height > 0
+
+
+def test_dataset_statistics_match_the_summary(tmp_path: Path) -> None:
+    """SLIs computed from the written events (polars over the dataset) reproduce the run's own
+    summary: the 503 ratio, and the p99 of successful requests (numpy's linear quantile)."""
+    run = run_once(SC.with_params(replicas=2), 0, keep_run=True)
+    ds = open_dataset(tmp_path / "ds")
+    write_run(ds, run, key="sim")
+    s = run.summary()
+    ev = ds.events()
+    ratio = ev.select((~pl.col("ok")).mean()).collect().item()
+    p99 = (
+        ev.filter(pl.col("ok"))
+        .select(pl.col("duration_s").quantile(0.99, "linear"))
+        .collect()
+        .item()
+    )
+    assert ratio == pytest.approx(s["p_block"])
+    assert p99 == pytest.approx(s["response_p99"], rel=1e-6)
+
+
+def test_prometheus_style_series_agree_with_events(tmp_path: Path) -> None:
+    """The exported counter and histogram, read at the last sample, equal the counts and sums
+    over the events completed by then (buckets cumulative and monotone, +Inf = _count)."""
+    run = run_once(SC.with_params(replicas=2), 0, keep_run=True)
+    frames = to_frames(run)
+    smp = frames["samples"]
+    t_last = smp["timestamp"].max()
+    last = smp.filter(pl.col("timestamp") == t_last)
+    cutoff = run.states["t"].max()
+    ok = ~run.rejected
+    done_ok = ok & (run.end <= cutoff)
+    rej = run.rejected & (run.arrival <= cutoff)
+
+    def val(metric: str, **lab: str) -> float:
+        f = last.filter(pl.col("metric") == metric)
+        for k, v in lab.items():
+            f = f.filter(pl.col(k) == v)
+        return f["value"].item()
+
+    assert val("sim_requests_total", status="200") == done_ok.sum()
+    assert val("sim_requests_total", status="503") == rej.sum()
+    dur = (run.end - run.arrival)[done_ok]
+    assert val("sim_request_duration_seconds_count") == done_ok.sum()
+    assert val("sim_request_duration_seconds_sum") == pytest.approx(dur.sum())
+    assert val("sim_request_duration_seconds_bucket", le="+Inf") == done_ok.sum()
+    assert val("sim_request_duration_seconds_bucket", le="1.0") == (dur <= 1.0).sum()
+    buckets = last.filter(pl.col("metric") == "sim_request_duration_seconds_bucket")
+    counts = buckets.with_columns(pl.col("le").cast(pl.Float64).alias("b")).sort("b")["value"]
+    assert counts.is_sorted()

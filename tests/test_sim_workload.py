@@ -153,3 +153,30 @@ def test_parse_roundtrip(mean: float, shape: float) -> None:
 def test_bad_workloads(make: object, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
         make()  # type: ignore[operator]
+
+
+def test_replay_from_a_dataset_counter(tmp_path: Path) -> None:
+    """ "Last Tuesday's traffic": a counter series of the dataset → arrivals at its rates,
+    summed over the series that match the label filter."""
+    from pipbench.dataset import open_dataset
+
+    t0 = dt.datetime(2026, 1, 6, tzinfo=dt.UTC)
+    ts = [t0 + dt.timedelta(seconds=300 * i) for i in range(3)]
+    frame = pl.DataFrame(
+        {
+            "timestamp": ts * 2,
+            "metric": "http_requests_total",
+            "value": [0.0, 1500.0, 4500.0, 0.0, 1500.0, 1500.0],
+            "instance": ["a"] * 3 + ["b"] * 3,
+        }
+    )
+    ds = open_dataset(tmp_path / "ds")
+    ds.write({"samples": frame}, key="k", source="k")
+    both = Replay.from_dataset(ds, "http_requests_total")
+    assert list(both.rates) == [10.0, 10.0]  # (1500 + 1500)/300, (3000 + 0)/300
+    only_a = Replay.from_dataset(ds, "http_requests_total", instance="a")
+    assert list(only_a.rates) == [5.0, 10.0]
+    t = only_a.arrivals(RNG(1))
+    assert t.max() < 600
+    with pytest.raises(InputError, match="point"):
+        Replay.from_dataset(ds, "nope_total")

@@ -2,7 +2,9 @@
 
 Thin: options become a :class:`~pipbench.sim.scenario.Scenario` (over ``--config``'s
 parameters when given), the library runs it, the summary is printed or emitted as one JSON
-object (``--json``; the keys are the public contract).
+object (``--json``; the keys are the public contract). With ``--replications R`` each key is
+the mean over replications and ``ci`` holds its 95 % Student-t interval; counts such as
+``requests`` are of the measured requests (after ``--warmup``).
 """
 
 from __future__ import annotations
@@ -68,10 +70,20 @@ JSON = typer.Option(False, "--json", help="Print one JSON object.")
 RATE = typer.Option(None, "--arrival-rate", help="Requests per second.")
 
 
+def _config_path(config: Path) -> Path:
+    """``--config NAME`` also finds ``simulations/NAME`` (and ``simulations/NAME.toml``)."""
+    if config.exists():
+        return config
+    for cand in (Path("simulations") / config, Path("simulations") / f"{config}.toml"):
+        if cand.exists():
+            return cand
+    return config
+
+
 def _scenario(
     model: str, config: Path | None, params: dict[str, Any], run: dict[str, Any]
 ) -> Scenario:
-    base = load_scenario(config) if config else Scenario(model)  # type: ignore[arg-type]
+    base = load_scenario(_config_path(config)) if config else Scenario(model)  # type: ignore[arg-type]
     if base.model != model:
         msg = f"--config {config} is a {base.model!r} scenario, not {model!r}"
         raise ConfigError(msg)
@@ -200,6 +212,9 @@ def cache_cmd(
     capacity: int | None = typer.Option(None, "--capacity", help="LRU capacity in entries."),
     update_rate: float | None = typer.Option(None, "--update-rate", help="Per key per second."),
     backend_latency: str | None = typer.Option(None, "--backend-latency"),
+    backend_concurrency: int | None = typer.Option(
+        None, "--backend-concurrency", help="Fetches the backend serves at once (queue beyond)."
+    ),
     no_coalescing: bool = typer.Option(False, "--no-coalescing"),
     seed: int | None = SEED,
     requests: int | None = REQUESTS,
@@ -220,6 +235,7 @@ def cache_cmd(
         "capacity": capacity,
         "update_rate": update_rate,
         "backend_latency": backend_latency,
+        "backend_concurrency": backend_concurrency,
         "coalescing": False if no_coalescing else None,
     }
     if ttl is not None and ttl < 0:
@@ -245,6 +261,9 @@ def coldstart_cmd(
     memory_mb: int | None = typer.Option(None, "--memory-mb"),
     concurrency: int | None = typer.Option(None, "--concurrency"),
     policy: str | None = typer.Option(None, "--policy", help="fixed or histogram"),
+    prewarm: float | None = typer.Option(
+        None, "--prewarm", help="Fixed policy: reload an instance S seconds after it idles."
+    ),
     seed: int | None = SEED,
     requests: int | None = REQUESTS,
     duration: float | None = DURATION,
@@ -264,6 +283,7 @@ def coldstart_cmd(
         "memory_mb": memory_mb,
         "concurrency": concurrency,
         "policy": policy,
+        "prewarm": prewarm,
     }
     run = {
         "seed": seed,
@@ -282,13 +302,19 @@ def hpa_cmd(
     target_utilization: float = typer.Option(..., "--target-utilization", help="Percent."),
     min_replicas: int = typer.Option(..., "--min-replicas"),
     max_replicas: int = typer.Option(..., "--max-replicas"),
-    initial_replicas: int | None = typer.Option(None, "--initial-replicas"),
+    initial_replicas: int | None = typer.Option(
+        None, "--initial-replicas", help="Replicas at t = 0 (default: min replicas)."
+    ),
     sync_period: float = typer.Option(15.0, "--sync-period"),
     behavior: str = typer.Option("default", "--behavior", help="default or legacy"),
-    readiness_delay: float = typer.Option(0.0, "--readiness-delay"),
+    readiness_delay: float = typer.Option(0.0, "--readiness-delay", help="Seconds to ready."),
+    metric_window: float = typer.Option(
+        0.0, "--metric-window", help="A new pod's metric counts this long after it is ready."
+    ),
     duration: float | None = typer.Option(
         None, "--duration", help="Last sync time (default: trace end)."
     ),
+    out: Path | None = OUT,
     as_json: bool = JSON,
 ) -> None:
     """Replay a demand trace through the Kubernetes HPA algorithm; replicas after every sync."""
@@ -302,6 +328,7 @@ def hpa_cmd(
         target_utilization,
         "default" if behavior == "default" else None,
         sync_period=sync_period,
+        metric_window=metric_window,
     )
     try:
         steps = replay_hpa(
@@ -315,6 +342,13 @@ def hpa_cmd(
         )
     except InputError as err:
         raise err.with_file(trace) from None
+    if out is not None:
+        from pipbench.dataset import open_dataset
+        from pipbench.sim.output import replica_samples
+
+        key = f"sim-hpa-{trace.name}"
+        frame = replica_samples(steps, source=key, labels={"scenario": "hpa"})
+        open_dataset(out).write({"samples": frame}, key=key, source=key)
     if as_json:
         typer.echo(json.dumps({"replicas": [[t, n] for t, n in steps]}))
         return
@@ -328,16 +362,29 @@ def sweep_cmd(
     executor_kind: str = typer.Option("process", "--executor", help="process, dask or serial"),
     workers: int = typer.Option(2, "--workers"),
     out: Path | None = typer.Option(None, "--out", help="Write the table (.parquet or .csv)."),
+    objectives: str | None = typer.Option(
+        None, "--objectives", help="X,Y summary keys for the Pareto frontier (both minimised)."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Run a scenario over a grid; summaries with CIs and the Pareto frontier."""
+    from rich.console import Console
     from rich.progress import Progress
 
-    sc = load_scenario(scenario)
+    sc = load_scenario(_config_path(scenario))
+    if objectives is not None:
+        pair = [o.strip() for o in objectives.split(",")]
+        if len(pair) != 2 or not all(pair):
+            msg = f"--objectives must be two summary keys X,Y, got {objectives!r}"
+            raise ConfigError(msg)
+        sc = replace(sc, objectives=(pair[0], pair[1]))
     g = _parse_grid(grid)
+    for k, values in g.items():  # fail fast, before any worker starts
+        for v in values:
+            sc.with_params(**{k: v}).build()
     with (
         executor(executor_kind, workers) as ex,  # type: ignore[arg-type]
-        Progress(transient=True, disable=as_json) as bar,
+        Progress(console=Console(stderr=True), transient=True, disable=as_json) as bar,
     ):
         task = bar.add_task("sweep", total=None)
         table = sweep(

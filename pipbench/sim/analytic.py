@@ -51,6 +51,7 @@ __all__ = [
     "mmc_wait_mean",
     "mmc_wait_tail",
     "mmck",
+    "servers_for",
     "ttl_hit_ratio",
     "ttl_stale_given_hit",
     "zipf_popularity",
@@ -398,3 +399,62 @@ def keep_alive_idle_per_invocation(rate: float, keep_alive: float) -> float:
     """
     cold = cold_start_fraction(rate, keep_alive)
     return (1.0 - cold) / rate
+
+
+def servers_for(
+    lam: float,
+    mu: float,
+    *,
+    max_p_wait: float | None = None,
+    max_wait_mean: float | None = None,
+    response_quantile: tuple[float, float] | None = None,
+    max_servers: int = 100_000,
+) -> int:
+    """The fewest M/M/c servers meeting every given target (a planner's first answer).
+
+    Parameters
+    ----------
+    lam, mu
+        Arrival and per-server service rates.
+    max_p_wait
+        Upper bound on the Erlang-C probability of waiting.
+    max_wait_mean
+        Upper bound on the mean wait (seconds).
+    response_quantile
+        ``(q, t)``: the ``q`` quantile of the response time must be ≤ ``t`` seconds.
+
+    Examples
+    --------
+    >>> servers_for(8.0, 1.0, max_p_wait=0.2)  # 8 erlangs, at most 20 % of requests wait
+    12
+    """
+    lam = _positive("arrival rate", lam)
+    mu = _positive("service rate", mu)
+    if (
+        response_quantile is not None
+        and -math.log(1 - response_quantile[0]) / mu > response_quantile[1]
+    ):
+        msg = (
+            f"response quantile target {response_quantile} is below the service time's own quantile"
+        )
+        raise ConfigError(msg)
+
+    def ok(c: int) -> bool:
+        if lam >= c * mu:
+            return False
+        if max_p_wait is not None and erlang_c(c, lam / mu) > max_p_wait:
+            return False
+        if max_wait_mean is not None and mmc_wait_mean(lam, mu, c) > max_wait_mean:
+            return False
+        if response_quantile is not None:
+            q, t = response_quantile
+            return mmc_response_quantile(q, lam, mu, c) <= t
+        return True
+
+    c = max(1, math.floor(lam / mu))
+    while not ok(c):
+        c += 1
+        if c > max_servers:
+            msg = f"no c ≤ {max_servers} meets the targets"
+            raise ConfigError(msg)
+    return c

@@ -20,7 +20,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -63,7 +63,10 @@ class Cache:
     coalescing
         Misses for a key being fetched wait for that fetch.
     backend_latency
-        Duration of a backend fetch.
+        Service time of a backend fetch.
+    backend_concurrency
+        Fetches the backend serves at once; more wait in its FIFO queue (so its latency grows
+        with the miss rate). ``None``: unlimited.
     """
 
     keys: int
@@ -74,8 +77,15 @@ class Cache:
     update_rate: float = 0.0
     coalescing: bool = True
     backend_latency: Distribution = _ZERO
+    backend_concurrency: int | None = None
 
     def __post_init__(self) -> None:
+        if self.backend_concurrency is not None and (
+            int(self.backend_concurrency) != self.backend_concurrency
+            or self.backend_concurrency < 1
+        ):
+            msg = f"backend concurrency must be an integer ≥ 1, got {self.backend_concurrency!r}"
+            raise ConfigError(msg)
         if int(self.keys) != self.keys or self.keys < 1:
             msg = f"keys must be an integer ≥ 1, got {self.keys!r}"
             raise ConfigError(msg)
@@ -109,7 +119,9 @@ class CacheRun:
         Per request: time, key (0-based), ``0`` hit / ``1`` miss (fetched) / ``2`` coalesced,
         whether a hit was stale, response time (seconds).
     fetches
-        Start times of backend fetches.
+        Times backend fetches were requested.
+    backend_wait
+        Time each started fetch waited in the backend's queue.
     states
         ``t``, ``cache_size``, ``inflight``.
     """
@@ -120,6 +132,7 @@ class CacheRun:
     stale: np.ndarray
     response: np.ndarray
     fetches: np.ndarray
+    backend_wait: np.ndarray
     measured: np.ndarray
     t0: float
     t1: float
@@ -136,6 +149,7 @@ class CacheRun:
         if f.size and span > 0:
             peak = float(np.bincount(((f - self.t0) // 1.0).astype(np.int64)).max())
         resp = self.response[m]
+        bw = self.backend_wait
         return {
             "requests": n,
             "hit_ratio": float(hits.sum() / n) if n else math.nan,
@@ -147,6 +161,9 @@ class CacheRun:
             "backend_peak_per_s": peak,
             "response_mean": float(resp.mean()) if resp.size else math.nan,
             "response_p99": float(np.quantile(resp, 0.99)) if resp.size else math.nan,
+            "backend_wait_mean": float(bw[(self.fetches >= self.t0)[: bw.size]].mean())
+            if bw.size
+            else 0.0,
         }
 
 
@@ -164,7 +181,10 @@ class _CacheSim:
         self.fetches: list[float] = []
         self.store: OrderedDict[int, list[float]] = OrderedDict()  # key -> [expires, version]
         self.version = [0] * cache.keys
-        self.inflight: dict[int, float] = {}  # key -> completion time
+        self.inflight: dict[int, list[int]] = {}  # key -> requests waiting for its fetch
+        self.backlog: deque[tuple[int, int]] = deque()  # fetches waiting for the backend
+        self.backend_busy = 0
+        self.backend_wait: list[float] = []
         self.nfetch = 0
         self.samples: dict[str, list[float]] = {"t": [], "cache_size": [], "inflight": []}
 
@@ -194,27 +214,46 @@ class _CacheSim:
                 del store[k]
             if c.coalescing and k in self.inflight:
                 self.outcome[i] = COALESCED
-                self.response[i] = self.inflight[k] - now
+                self.inflight[k].append(i)
                 continue
             self.outcome[i] = MISS
             self._fetch(i, k, now)
 
     def _fetch(self, i: int, k: int, now: float) -> None:
+        self.fetches.append(now)
         lat = self.fetch_t[self.nfetch]
         self.nfetch += 1
-        self.fetches.append(now)
-        self.response[i] = lat
-        if lat <= 0:
+        limit = self.c.backend_concurrency
+        if lat <= 0 and limit is None:
+            self.backend_wait.append(0.0)
             self._install(k, now, self.version[k])
             return
-        self.inflight[k] = now + lat
-        ev = Timeout(self.env, lat, (k, self.version[k]))
+        if k in self.inflight:  # no coalescing: a second fetch of the same key
+            self.inflight[k].append(i)
+        else:
+            self.inflight[k] = [i]
+        if limit is not None and self.backend_busy >= limit:
+            self.backlog.append((k, self.nfetch - 1))
+            return
+        self._start_fetch(k, self.nfetch - 1, now)
+
+    def _start_fetch(self, k: int, f: int, now: float) -> None:
+        self.backend_busy += 1
+        self.backend_wait.append(now - self.fetches[f])
+        ev = Timeout(self.env, self.fetch_t[f], (k, self.version[k]))
         ev.callbacks.append(self._on_fetched)
 
     def _on_fetched(self, ev: Any) -> None:
         k, ver = ev._value
-        self.inflight.pop(k, None)
-        self._install(k, self.env.now, ver)
+        now = self.env.now
+        self.backend_busy -= 1
+        waiting = self.inflight.pop(k, [])
+        for i in waiting:
+            self.response[i] = now - self.arr[i]
+        self._install(k, now, ver)
+        if self.backlog:
+            k2, f2 = self.backlog.popleft()
+            self._start_fetch(k2, f2, now)
 
     def _install(self, k: int, now: float, ver: int) -> None:
         ttl = math.inf if self.c.ttl is None else self.c.ttl
@@ -274,6 +313,8 @@ def simulate_cache(
         env.process(sim.updates(ut, r_upd.integers(0, cache.keys, k)))
     env.process(sim.sampler(max(horizon / 500.0, 1e-6)))
     env.run(until=proc)
+    while sim.inflight or sim.backlog:  # let the last fetches finish
+        env.step()
     if requests is not None:
         k0 = min(int(warmup * n), max(n - 1, 0))
         t0 = float(arr[k0]) if n else 0.0
@@ -290,6 +331,7 @@ def simulate_cache(
         stale=np.asarray(sim.stale, dtype=bool),
         response=np.asarray(sim.response),
         fetches=np.asarray(sim.fetches),
+        backend_wait=np.asarray(sim.backend_wait),
         measured=measured,
         t0=t0,
         t1=t1,

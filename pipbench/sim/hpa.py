@@ -9,7 +9,8 @@ configurable scaling behavior, default behavior) and the controller it describes
    integer percent; ``ratio = utilization / target``. Not-ready pods and pods without
    metrics are set aside. If none are set aside: inside the tolerance (``|1 − ratio| ≤ 0.1``)
    nothing changes, else ``desired = ceil(ratio × ready pods)``. Otherwise the average is
-   recomputed with missing pods at 100 % of the target on a scale-down and 0 % on a scale-up,
+   recomputed with missing pods at 100 % of the target on a scale-down (as documented; recent
+   controllers use the larger of 100 % of the request and the target) and 0 % on a scale-up,
    and not-ready pods at 0 % on a scale-up; if that recomputation lands inside the tolerance
    or reverses the direction, nothing changes.
 2. Normalisation without ``behavior`` (the legacy path): the recommendation is the highest
@@ -116,6 +117,10 @@ class HPA:
     downscale_stabilization
         ``--horizontal-pod-autoscaler-downscale-stabilization`` in seconds (300), the legacy
         path's window.
+    metric_window
+        The metrics' collection window: a pod whose latest metric was not collected a full
+        window after it became ready is set aside as not ready (the CPU rule of the docs).
+        0 (default) counts a pod from the moment it is ready.
     """
 
     min_replicas: int = 1
@@ -125,8 +130,12 @@ class HPA:
     tolerance: float = 0.1
     sync_period: float = 15.0
     downscale_stabilization: float = 300.0
+    metric_window: float = 0.0
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.metric_window) and self.metric_window >= 0):
+            msg = f"metric window must be ≥ 0 seconds, got {self.metric_window!r}"
+            raise ConfigError(msg)
         if int(self.min_replicas) != self.min_replicas or self.min_replicas < 1:
             msg = f"min replicas must be an integer ≥ 1, got {self.min_replicas!r}"
             raise ConfigError(msg)
@@ -319,7 +328,8 @@ def replay_hpa(
 
     The demand (in the unit of ``pod_request``) is shared evenly by the ready pods, so each
     reports ``demand / (ready × pod_request) × 100`` percent. A pod created at a sync is
-    ready ``readiness_delay`` seconds later (0: at the next sync). Syncs run at
+    ready ``readiness_delay`` seconds later (0: at the next sync) and reports a metric
+    ``hpa.metric_window`` seconds after that; until then it is set aside as not ready. Syncs run at
     ``0, sync_period, …`` up to ``end`` (default: the last time of the trace).
 
     Examples
@@ -357,10 +367,11 @@ def replay_hpa(
             break
         i = int(np.searchsorted(t, now, side="right")) - 1
         load = float(d[max(i, 0)])
-        ready = sum(1 for r in ready_at if r <= now)
-        unready = len(ready_at) - ready
-        per_pod = load / (ready * pod_request) * 100.0 if ready else 0.0
-        metrics = [per_pod] * ready
+        serving = sum(1 for r in ready_at if r <= now)
+        measured = sum(1 for r in ready_at if r + hpa.metric_window <= now)
+        unready = len(ready_at) - measured
+        per_pod = load / (serving * pod_request) * 100.0 if serving else 0.0
+        metrics = [per_pod] * measured
         new = ctl.sync(now, current=current, metrics=metrics, unready=unready)
         if new > current:
             ready_at += [now + max(readiness_delay, 1e-9)] * (new - current)

@@ -4,6 +4,10 @@ Every simulated request becomes an ``events`` row (``timestamp`` = arrival, ``du
 response time, ``status`` ``200``/``503``, ``ok``) and every sampled state a ``samples`` row
 (``sim_replicas``, ``sim_queue_length``, ``sim_utilization``, ``sim_cache_size``,
 ``sim_warm_instances``, …), so SLIs, SLOs and verification read simulated runs unchanged.
+At the same sample times the samples also carry what a Prometheus client would have
+exported: the cumulative counter ``sim_requests_total{status}`` (by completion time) and the
+classic histogram ``sim_request_duration_seconds_bucket{le}`` with ``_sum`` and ``_count``
+of the successful requests.
 
 Examples
 --------
@@ -28,7 +32,7 @@ from pipbench.sim.cache import COALESCED, HIT, CacheRun
 from pipbench.sim.serverless import ServerlessRun
 from pipbench.sim.service import ServiceRun
 
-__all__ = ["DEFAULT_START", "to_frames", "write_run"]
+__all__ = ["BUCKETS", "DEFAULT_START", "replica_samples", "to_frames", "write_run"]
 
 #: Simulated time 0 maps to this instant unless told otherwise.
 DEFAULT_START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -51,6 +55,68 @@ def _samples(
         for key, name in metrics.items()
     ]
     return pl.concat(frames)
+
+
+#: Bucket bounds (seconds) of the simulated latency histogram (Prometheus client defaults).
+BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def _counters(
+    start: dt.datetime, t: np.ndarray, done: np.ndarray, duration: np.ndarray, ok: np.ndarray
+) -> pl.DataFrame:
+    """Cumulative Prometheus-style series at the sample times: ``sim_requests_total{status}``
+    and the classic histogram ``sim_request_duration_seconds`` of successful requests."""
+    t = np.asarray(t, float)
+    stamps = _stamps(start, t)
+    parts = []
+    for status, mask in (("200", ok), ("503", ~ok)):
+        if status == "503" and not mask.any():
+            continue
+        count = np.searchsorted(np.sort(done[mask]), t, side="right").astype(float)
+        parts.append(
+            pl.DataFrame(
+                {
+                    "timestamp": stamps,
+                    "metric": "sim_requests_total",
+                    "value": count,
+                    "status": status,
+                }
+            )
+        )
+    d_ok, end_ok = duration[ok], done[ok]
+    order = np.argsort(end_ok, kind="stable")
+    end_sorted, d_sorted = end_ok[order], d_ok[order]
+    upto = np.searchsorted(end_sorted, t, side="right")
+    for le in (*BUCKETS, np.inf):
+        sel = d_sorted <= le
+        count = np.searchsorted(end_sorted[sel], t, side="right").astype(float)
+        label = "+Inf" if np.isinf(le) else repr(le)
+        parts.append(
+            pl.DataFrame(
+                {
+                    "timestamp": stamps,
+                    "metric": "sim_request_duration_seconds_bucket",
+                    "value": count,
+                    "le": label,
+                }
+            )
+        )
+    csum = np.concatenate([[0.0], np.cumsum(d_sorted)])
+    parts.append(
+        pl.DataFrame(
+            {"timestamp": stamps, "metric": "sim_request_duration_seconds_sum", "value": csum[upto]}
+        )
+    )
+    parts.append(
+        pl.DataFrame(
+            {
+                "timestamp": stamps,
+                "metric": "sim_request_duration_seconds_count",
+                "value": upto.astype(float),
+            }
+        )
+    )
+    return pl.concat(parts, how="diagonal")
 
 
 def to_frames(
@@ -132,7 +198,19 @@ def to_frames(
     else:
         msg = f"cannot convert {type(run).__name__} to dataset frames"
         raise TypeError(msg)
-    samples = _samples(start, run.states, metrics)
+    if isinstance(run, ServiceRun):
+        done = np.where(run.rejected, run.arrival, run.end)
+        ok = ~run.rejected
+    else:
+        done = run.arrival + run.response
+        ok = np.ones(run.arrival.size, dtype=bool)
+    samples = pl.concat(
+        [
+            _samples(start, run.states, metrics),
+            _counters(start, run.states["t"], done, done - run.arrival, ok),
+        ],
+        how="diagonal",
+    )
     if lab:
         events = events.with_columns(pl.lit(v).alias(k) for k, v in lab.items())
         samples = samples.with_columns(pl.lit(v).alias(k) for k, v in lab.items())
@@ -153,3 +231,30 @@ def write_run(
     """Write a run into ``dataset`` under ``key`` (writing the same key again replaces it)."""
     frames = to_frames(run, start=start, source=key, labels=labels)
     return dataset.write(frames, key=key, source=key)
+
+
+def replica_samples(
+    steps: list[tuple[float, int]],
+    *,
+    start: dt.datetime = DEFAULT_START,
+    source: str = "simulation",
+    labels: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
+    """``sim_replicas`` samples from an HPA replay's ``[(t, replicas), …]``.
+
+    Examples
+    --------
+    >>> replica_samples([(0.0, 2), (15.0, 4)])["value"].to_list()
+    [2.0, 4.0]
+    """
+    t = np.array([s[0] for s in steps], float)
+    frame = pl.DataFrame(
+        {
+            "timestamp": _stamps(start, t),
+            "metric": "sim_replicas",
+            "value": np.array([s[1] for s in steps], float),
+        }
+    )
+    if labels:
+        frame = frame.with_columns(pl.lit(v).alias(k) for k, v in labels.items())
+    return conform(frame, "samples", source=source)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -181,7 +181,6 @@ class Scheduled:
     replicas: tuple[int, ...]
     inner: HPA | TargetTracking | StepScaling | None = None
     period: float = 15.0
-    _max: int = field(init=False, repr=False, default=0)
 
     def __post_init__(self) -> None:
         if not self.times or len(self.times) != len(self.replicas):

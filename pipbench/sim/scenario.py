@@ -45,7 +45,7 @@ from pipbench.sim.cache import Cache
 from pipbench.sim.distributions import parse_distribution
 from pipbench.sim.hpa import HPA
 from pipbench.sim.scaling import StepScaling, TargetTracking
-from pipbench.sim.serverless import HistogramKeepAlive, Serverless
+from pipbench.sim.serverless import FixedKeepAlive, HistogramKeepAlive, Serverless
 from pipbench.sim.service import Service
 from pipbench.sim.workload import MMPP, Diurnal, Poisson, Replay, Steps, Workload
 
@@ -82,6 +82,7 @@ PARAMS: dict[str, dict[str, Any]] = {
         "target_utilization": 70.0,
         "sync_period": 15.0,
         "behavior": "default",
+        "metric_window": 0.0,
         "scale_in_cooldown": 300.0,
     },
     "cache": {
@@ -94,6 +95,7 @@ PARAMS: dict[str, dict[str, Any]] = {
         "update_rate": 0.0,
         "coalescing": True,
         "backend_latency": "const:0",
+        "backend_concurrency": None,
     },
     "coldstart": {
         **_WORKLOAD,
@@ -104,6 +106,7 @@ PARAMS: dict[str, dict[str, Any]] = {
         "memory_mb": 512,
         "concurrency": 1,
         "policy": "fixed",
+        "prewarm": 0.0,
     },
 }
 
@@ -161,6 +164,7 @@ def _build_service(p: Mapping[str, Any]) -> Service:
             float(p["target_utilization"]),
             "default" if behavior == "default" else None,
             sync_period=float(p["sync_period"]),
+            metric_window=float(p["metric_window"]),
         )
     elif kind == "target-tracking":
         scaler = TargetTracking(
@@ -196,6 +200,7 @@ def _build_cache(p: Mapping[str, Any]) -> Cache:
         update_rate=float(p["update_rate"]),
         coalescing=bool(p["coalescing"]),
         backend_latency=parse_distribution(str(p["backend_latency"])),
+        backend_concurrency=_opt_int(p["backend_concurrency"]),
     )
 
 
@@ -213,7 +218,7 @@ def _build_coldstart(p: Mapping[str, Any]) -> Serverless:
         concurrency=int(p["concurrency"]),
         policy=HistogramKeepAlive(fallback=float(p["keep_alive"]))
         if policy == "histogram"
-        else None,
+        else FixedKeepAlive(float(p["keep_alive"]), float(p["prewarm"])),
     )
 
 
@@ -289,6 +294,10 @@ class Scenario:
         """A copy with some parameters replaced (run settings too: ``requests``, ``seed``, …)."""
         run_keys = {"requests", "duration", "warmup", "replications", "seed"}
         run = {k: v for k, v in overrides.items() if k in run_keys}
+        if "requests" in run:  # one horizon replaces the other
+            run.setdefault("duration", None)
+        elif "duration" in run:
+            run.setdefault("requests", None)
         params = {k: v for k, v in overrides.items() if k not in run_keys}
         return replace(self, params={**dict(self.params), **params}, **run)
 

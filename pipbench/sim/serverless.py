@@ -79,9 +79,19 @@ def default_init_time(memory_mb: int) -> Distribution:
 
 @dataclass(frozen=True)
 class FixedKeepAlive:
-    """Keep an idle instance warm for ``keep_alive`` seconds."""
+    """Fixed windows: keep an idle instance warm for ``keep_alive`` seconds; with ``prewarm``
+    > 0, unload it at once and load a fresh one ``prewarm`` seconds later (init off the
+    request path), kept warm for ``keep_alive``."""
 
     keep_alive: float
+    prewarm: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("keep_alive", "prewarm"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v >= 0):
+                msg = f"{name.replace('_', '-')} must be ≥ 0 seconds, got {v!r}"
+                raise ConfigError(msg)
 
     def start(self) -> FixedKeepAlive:
         return self
@@ -91,7 +101,7 @@ class FixedKeepAlive:
 
     def windows(self) -> tuple[float, float]:
         """``(pre-warm, keep-alive)`` for an instance falling idle now."""
-        return 0.0, self.keep_alive
+        return self.prewarm, self.keep_alive
 
 
 @dataclass
@@ -118,9 +128,9 @@ class HistogramKeepAlive:
     min_samples: int = 10
     cv_threshold: float = 2.0
     fallback: float = 600.0
-    _counts: np.ndarray = field(init=False, repr=False)
-    _n: int = field(init=False, default=0, repr=False)
-    _oob: int = field(init=False, default=0, repr=False)
+    _counts: np.ndarray = field(init=False, repr=False, compare=False)
+    _n: int = field(init=False, default=0, repr=False, compare=False)
+    _oob: int = field(init=False, default=0, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not (self.bin_s > 0 and self.range_s > self.bin_s):
@@ -182,7 +192,8 @@ class Serverless:
     concurrency
         Invocations one instance runs at once.
     policy
-        ``None`` (fixed ``keep_alive``) or a :class:`HistogramKeepAlive`.
+        ``None`` (fixed ``keep_alive``), a :class:`FixedKeepAlive` (fixed pre-warm and
+        keep-alive windows) or a :class:`HistogramKeepAlive`.
     pricing
         :class:`Pricing`.
     """
@@ -193,7 +204,7 @@ class Serverless:
     memory_mb: int = 512
     provisioned: int = 0
     concurrency: int = 1
-    policy: HistogramKeepAlive | None = None
+    policy: FixedKeepAlive | HistogramKeepAlive | None = None
     pricing: Pricing = _PRICING
 
     def __post_init__(self) -> None:
@@ -306,6 +317,7 @@ class _ServerlessSim:
         self.last_end = -math.inf
         self.samples: dict[str, list[float]] = {"t": [], "warm_instances": [], "busy": []}
         self.busy = 0
+        self.seen = 0  # invocations so far (cancels pre-warms scheduled before the latest)
 
     def _idle_add(self, since: float, until: float) -> None:
         lo = max(since, self.t0)
@@ -325,6 +337,7 @@ class _ServerlessSim:
             d = t - env.now
             yield Timeout(env, d if d > 0 else 0.0)
             now = env.now
+            self.seen += 1
             if self.last_end > -math.inf and self.busy == 0:
                 self.policy.observe_idle(max(now - self.last_end, 0.0))
             inst = self._take(self.ptokens)
@@ -337,6 +350,9 @@ class _ServerlessSim:
                     self.cold[i] = True
                     delay = self.init[i]
                     self.init_used[i] = delay
+                    if self.conc > 1:  # the other slots open when init completes
+                        ready = Timeout(env, delay, inst)
+                        ready.callbacks.append(self._on_init)
             else:
                 self.prov[i] = True
             if inst.busy == 0:
@@ -347,6 +363,11 @@ class _ServerlessSim:
             self.resp[i] = delay + self.exe[i]
             ev = Timeout(env, delay + self.exe[i], inst)
             ev.callbacks.append(self._on_done)
+
+    def _on_init(self, ev: Any) -> None:
+        inst: _Instance = ev._value
+        if inst.alive:
+            self.tokens.extend([inst] * (self.conc - 1))
 
     def _on_done(self, ev: Any) -> None:
         inst: _Instance = ev._value
@@ -367,7 +388,7 @@ class _ServerlessSim:
         if prewarm > 0:  # unload now; a fresh instance is loaded after the pre-warm window
             inst.alive = False
             self.warm -= 1
-            ev2 = Timeout(self.env, prewarm, keep)
+            ev2 = Timeout(self.env, prewarm, (keep, self.seen))
             ev2.callbacks.append(self._on_prewarm)
             return
         self._keep(inst, keep)
@@ -382,10 +403,13 @@ class _ServerlessSim:
         ev.callbacks.append(self._on_expire)
 
     def _on_prewarm(self, ev: Any) -> None:
+        keep, seen = ev._value
+        if seen != self.seen:  # an invocation came first: that pre-warm is cancelled
+            return
         inst = _Instance(False, self.env.now)
         self.warm += 1
         self.tokens.extend([inst] * self.conc)
-        ev2 = Timeout(self.env, ev._value, (inst, inst.gen))
+        ev2 = Timeout(self.env, keep, (inst, inst.gen))
         ev2.callbacks.append(self._on_expire)
 
     def _on_expire(self, ev: Any) -> None:

@@ -109,7 +109,18 @@ class Service:
 
 
 class _Replica:
-    __slots__ = ("active", "area", "busy", "cancelled", "id", "last", "queue", "ready", "t_area")
+    __slots__ = (
+        "active",
+        "area",
+        "busy",
+        "cancelled",
+        "id",
+        "last",
+        "queue",
+        "ready",
+        "ready_at",
+        "t_area",
+    )
 
     def __init__(self, rid: int, now: float) -> None:
         self.id = rid
@@ -118,6 +129,7 @@ class _Replica:
         self.active = False  # takes new work
         self.ready = False
         self.cancelled = False
+        self.ready_at = now
         self.area = 0.0  # busy-slot-seconds (autoscaling only)
         self.last = now
         self.t_area = now
@@ -270,7 +282,7 @@ class _ServiceSim:
 
     def _make_ready(self, rep: _Replica) -> None:
         rep.ready = rep.active = True
-        rep.last = rep.t_area = self.env.now
+        rep.last = rep.t_area = rep.ready_at = self.env.now
         self.n_ready += 1
         if self.shared:
             self.tokens.extend([rep] * self.conc)
@@ -406,21 +418,25 @@ class _ServiceSim:
     def scaler(self) -> Any:
         assert self.svc.autoscaler is not None
         ctl = self.svc.autoscaler.controller()
+        window = getattr(self.svc.autoscaler, "metric_window", 0.0)
         env = self.env
         while True:
             now = env.now
             metrics = []
+            unready = 0
             for rep in self.live:
                 if not rep.ready:
+                    unready += 1
                     continue
                 rep.area += rep.busy * (now - rep.last)
                 rep.last = now
                 span = now - rep.t_area
-                if span > 0:
+                if span > 0 and now - rep.ready_at >= window:
                     metrics.append(100.0 * rep.area / (self.conc * span))
+                else:  # ready too recently to have a metric: set aside as not ready
+                    unready += 1
                 rep.area = 0.0
                 rep.t_area = now
-            unready = sum(1 for r in self.live if not r.ready)
             new = ctl.sync(now, current=len(self.live), metrics=metrics, unready=unready)
             self.scale_to(int(new))
             yield Timeout(env, ctl.sync_period)

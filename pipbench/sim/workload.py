@@ -19,10 +19,11 @@ True
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
@@ -352,10 +353,13 @@ class Replay:
         if self.end is None:
             step = float(np.diff(t).mean()) if t.size > 1 else 60.0
             object.__setattr__(self, "end", float(t[-1] - t[0] + step))
+        elif t.size and not self.end > t[-1] - t[0]:
+            msg = f"replay end ({self.end!r}) must be after the last interval start ({t[-1] - t[0]!r})"
+            raise ConfigError(msg)
 
     @property
     def mean_rate(self) -> float:
-        t = np.append(np.asarray(self._steps.times, float), self.end)
+        t = np.append(np.asarray(self._steps.times, float), float(self.end or 0.0))
         return float(np.dot(np.diff(t), self._steps.rates) / (t[-1] - t[0]))
 
     def arrivals(
@@ -400,6 +404,45 @@ class Replay:
                 (secs[:-1] - secs[0]).tolist(), (inc / dt).tolist(), float(secs[-1] - secs[0])
             )
         return cls((secs - secs[0]).tolist(), vals.tolist())
+
+    @classmethod
+    def from_dataset(
+        cls,
+        dataset: Any,
+        metric: str,
+        *,
+        counter: bool = True,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        **labels: str,
+    ) -> Replay:
+        """Replay one series of a dataset's ``samples`` ("last Tuesday's traffic").
+
+        Parameters
+        ----------
+        dataset
+            A :class:`pipbench.dataset.Dataset`.
+        metric
+            The metric name, e.g. ``http_requests_total`` (a counter) or a rate gauge.
+        counter
+            Whether the values are a cumulative count (default) or already a rate.
+        start, end
+            The window to replay (inclusive; default: everything).
+        **labels
+            Label filters selecting one series; matching series are summed per timestamp.
+        """
+        frame = dataset.samples().filter(pl.col("metric") == metric)
+        for k, v in labels.items():
+            frame = frame.filter(pl.col(k) == v)
+        if start is not None:
+            frame = frame.filter(pl.col("timestamp") >= start)
+        if end is not None:
+            frame = frame.filter(pl.col("timestamp") <= end)
+        f = frame.group_by("timestamp").agg(pl.col("value").sum()).sort("timestamp").collect()
+        if f.height < 2:
+            msg = f"the dataset has {f.height} point(s) of {metric} {labels or ''} in the window"
+            raise InputError(msg, field="metric", expected="at least two points to replay")
+        return cls.from_frame(f, counter=counter)
 
     @classmethod
     def from_csv(cls, path: str) -> Replay:
