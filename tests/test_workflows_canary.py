@@ -125,8 +125,11 @@ def test_error_test_and_budget_match_independent_references(fix, demo_dataset):
     (eb, nb), (ec, nc) = counts["baseline"], counts["canary"]
     err = fix.judgement.metrics[1].comparison
     ref = stats.binomtest(int(ec), int(eb + ec), nc / (nb + nc), alternative="greater")
-    assert err.method == "poisson"
-    assert err.p_value == pytest.approx(ref.pvalue, rel=1e-6)
+    assert err.method in ("poisson", "quasi-poisson")
+    if err.method == "poisson":
+        assert err.p_value == pytest.approx(ref.pvalue, rel=1e-6)
+    else:  # over-dispersed (bursty) counts: the test widens the exact one, never narrows it
+        assert err.p_value >= ref.pvalue
     b = fix.budget["errors"]
     assert b.canary_bad_fraction == pytest.approx(ec / nc)
     assert b.baseline_bad_fraction == pytest.approx(eb / nb)
