@@ -491,7 +491,7 @@ def drill_sweep(sizes: Sequence[float], **kwargs: Any) -> pl.DataFrame:
 
     Examples
     --------
-    >>> t = drill_sweep([0.2, 2.0], seed=3)
+    >>> t = drill_sweep([0.1, 2.0], seed=3)
     >>> t.filter(t["alarm"] == "online detector")["caught"].to_list()
     [False, True]
     """
