@@ -1,59 +1,34 @@
-"""Input checks and selections shared by the verification and what-if workflows.
+"""Label selectors and counter queries shared by the verification and what-if workflows.
 
-Small, strict helpers: open an existing dataset, read a time, parse a ``label=value`` /
-``label!=value`` selector, and turn cumulative counters (and histogram buckets) into exact
-per-interval counts. Every failure is an :class:`~pipbench.errors.InputError` or
-:class:`~pipbench.errors.ConfigError` naming the parameter.
+Parse a ``label=value`` / ``label!=value`` selector, check its labels against the samples
+table, and turn cumulative counters (and histogram buckets) into exact per-interval counts.
+Every failure is a :class:`~pipbench.errors.ConfigError` naming the parameter. Opening the
+dataset and reading times are in :mod:`pipbench.workflows._inputs`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Sequence
-from pathlib import Path
+from typing import Literal, cast
 
 import polars as pl
 
-from pipbench.dataset import Dataset, open_dataset
-from pipbench.errors import ConfigError, InputError
+from pipbench.dataset import Dataset
+from pipbench.errors import ConfigError
 from pipbench.sli.selectors import Matcher, matchers_expr
 
 __all__ = [
+    "check_labels",
     "interval_counts",
-    "load_dataset",
     "parse_labels",
-    "parse_time",
     "sample_labels",
 ]
 
+Op = Literal["=", "!=", "=~", "!~"]
 _CORE = ("timestamp", "metric", "value", "source")
 _PART = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(?:"([^"]*)"|([^"]*?))\s*$')
-
-
-def load_dataset(dataset: str | os.PathLike[str] | Dataset) -> Dataset:
-    """An existing dataset (a path or an open :class:`Dataset`); never creates one."""
-    if isinstance(dataset, Dataset):
-        return dataset
-    p = Path(dataset)
-    if not (p / "samples").is_dir() and not (p / "events").is_dir():
-        msg = "no dataset here (no samples/ or events/ table)"
-        raise InputError(msg, file=p, expected="a dataset made by `pipbench ingest`")
-    return open_dataset(p, create=False)
-
-
-def parse_time(value: str | dt.datetime, name: str) -> dt.datetime:
-    """An ISO-8601 time (``2026-03-06T14:00:00Z``) or datetime, as UTC."""
-    if isinstance(value, dt.datetime):
-        t = value
-    else:
-        try:
-            t = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError:
-            msg = f"{name}={value!r} is not an ISO-8601 time (e.g. 2026-03-06T14:00:00Z)"
-            raise ConfigError(msg) from None
-    return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
 
 
 def parse_labels(text: str, name: str) -> tuple[Matcher, ...]:
@@ -79,7 +54,8 @@ def parse_labels(text: str, name: str) -> tuple[Matcher, ...]:
             )
             raise ConfigError(msg)
         value = m.group(3) if m.group(3) is not None else m.group(4)
-        out.append(Matcher(m.group(1), m.group(2), value))  # type: ignore[arg-type]
+        op = cast("Op", m.group(2))  # the pattern admits only these four
+        out.append(Matcher(m.group(1), op, value))
     return tuple(out)
 
 

@@ -54,16 +54,17 @@ from pipbench.verify import (
     judge_canary,
     minimum_detectable_effect,
 )
+from pipbench.workflows._inputs import need_dataset, need_time
 from pipbench.workflows._select import (
     check_labels,
     interval_counts,
-    load_dataset,
     parse_labels,
-    parse_time,
     sample_labels,
 )
 
 __all__ = ["EVENT_LABELS", "CanaryResult", "canary_verification"]
+
+_W = "canary_verification"
 
 #: How the samples' labels are called in the events table (OpenTelemetry attributes).
 EVENT_LABELS: dict[str, str] = {
@@ -452,7 +453,7 @@ def canary_verification(
         A malformed selector, an unknown label, an empty or inverted window, a parameter
         outside its range.
     """
-    ds = load_dataset(dataset)
+    ds = need_dataset(dataset, workflow=_W)
     if mode not in ("canary", "before-after"):
         msg = f"mode={mode!r}; expected 'canary' or 'before-after'"
         raise ConfigError(msg)
@@ -464,7 +465,8 @@ def canary_verification(
     if not (isinstance(tolerance, int | float) and 0 <= tolerance < 10):
         msg = f"tolerance={tolerance!r}; expected a relative change ≥ 0, e.g. 0.05"
         raise ConfigError(msg)
-    t0, t1 = parse_time(start, "start"), parse_time(end, "end")
+    t0 = need_time(start, parameter="start", workflow=_W)
+    t1 = need_time(end, parameter="end", workflow=_W)
     if t1 <= t0:
         msg = f"the window is empty: end={t1.isoformat()} is not after start={t0.isoformat()}"
         raise ConfigError(msg)
@@ -478,9 +480,13 @@ def canary_verification(
         b0, b1 = t0, t1
     else:
         b_m = c_m
-        b1 = parse_time(before_end, "before_end") if before_end is not None else t0
+        b1 = (
+            t0 if before_end is None else need_time(before_end, parameter="before_end", workflow=_W)
+        )
         b0 = (
-            parse_time(before_start, "before_start") if before_start is not None else b1 - (t1 - t0)
+            b1 - (t1 - t0)
+            if before_start is None
+            else need_time(before_start, parameter="before_start", workflow=_W)
         )
         if b1 <= b0:
             msg = f"the before window is empty: before_end={b1.isoformat()} ≤ before_start={b0.isoformat()}"
@@ -611,7 +617,7 @@ def _fmt(matchers: Sequence[Matcher]) -> str:
 
 
 def _ratio(frame: pl.DataFrame) -> float:
-    return float(frame["errors"].sum() / frame["requests"].sum())
+    return float(frame["errors"].sum()) / float(frame["requests"].sum())
 
 
 def _statistics_table(j: CanaryJudgement) -> pl.DataFrame:

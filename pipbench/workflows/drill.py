@@ -56,7 +56,13 @@ from pipbench.sli import latency_quantiles, rate
 from pipbench.sli.selectors import as_matchers
 from pipbench.slo import backtest, budget_series, burn_rates, pyrra_rules, sloth_rules
 from pipbench.slo import workbook_rules as _workbook
-from pipbench.workflows._inputs import need_dataset, need_duration, need_metric, need_time
+from pipbench.workflows._inputs import (
+    as_datetime,
+    need_dataset,
+    need_duration,
+    need_metric,
+    need_time,
+)
 
 __all__ = ["DrillResult", "drill_sweep", "pip_drill"]
 
@@ -410,13 +416,14 @@ def _score(
     series = frame.select("timestamp", "value", "anomaly", "score", "good", "total", "injected")
     flags = series.filter(pl.col("anomaly"))["timestamp"]
     after = flags.filter(flags >= at)
+    first = as_datetime(after.min())  # None when nothing fired after the injection
     rows: list[dict[str, Any]] = [
         {
             "alarm": "online detector",
             "kind": "anomaly",
             "caught": after.len() > 0,
-            "first_alert": after.min() if after.len() else None,
-            "delay_s": (after.min() - at).total_seconds() if after.len() else None,  # type: ignore[operator]
+            "first_alert": first,
+            "delay_s": (first - at).total_seconds() if first is not None else None,
             "false_alarms": int((flags < at).sum()),
         }
     ]
@@ -430,14 +437,14 @@ def _score(
         a = bt.alerts.filter(pl.col("rule") == r.name)
         # an alert already firing before the injection is a false alarm, not a detection
         later = a.filter(pl.col("start") >= at)
-        first = later["start"].min() if later.height else None
+        first = as_datetime(later["start"].min())
         rows.append(
             {
                 "alarm": f"burn-rate {r.name}",
                 "kind": "burn-rate",
                 "caught": later.height > 0,
                 "first_alert": first,
-                "delay_s": (first - at).total_seconds() if first else None,  # type: ignore[operator]
+                "delay_s": (first - at).total_seconds() if first is not None else None,
                 "false_alarms": int((a["start"] < at).sum()),
             }
         )

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pipbench import plan
-from pipbench.workflows._inputs import need_dataset
+from pipbench.workflows._inputs import as_datetime, need_dataset
 from pipbench.workflows.budget import BudgetResult, slo_budget
 from pipbench.workflows.canary import CanaryResult, canary_verification
 from pipbench.workflows.triage import TriageResult, regression_triage
@@ -174,11 +174,14 @@ def pip_report(
     )
     verdict = verdict_for(verification)
     reason = canary.summary()
-    onset = triage.onset.time if triage.onset is not None else None
+    onset = (
+        dt.datetime.fromtimestamp(triage.onset.time, dt.UTC)
+        if triage.onset is not None and triage.onset.time is not None
+        else None
+    )
     alert_time = None
     if budget is not None:
-        starts = budget.alert_timeline()["start"].drop_nulls()
-        alert_time = starts.min() if starts.len() else None
+        alert_time = as_datetime(budget.alert_timeline()["start"].min())  # nulls are skipped
     trigger = plan.Trigger(
         kind="slo_burn" if alert_time is not None else "regression",
         summary=triage.summary(),

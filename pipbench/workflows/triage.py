@@ -62,7 +62,14 @@ from pipbench.detect import (
 from pipbench.errors import ConfigError, InputError
 from pipbench.sli import latency_quantiles
 from pipbench.sli.selectors import Matcher, as_matchers, matchers_expr
-from pipbench.workflows._inputs import DatasetLike, need_dataset, need_duration, need_metric, utc
+from pipbench.workflows._inputs import (
+    DatasetLike,
+    as_datetime,
+    need_dataset,
+    need_duration,
+    need_metric,
+    utc,
+)
 
 __all__ = ["EVENT_LABEL_ALIASES", "TriageResult", "regression_triage"]
 
@@ -205,8 +212,9 @@ class TriageResult:
         if self.onset is not None and self.onset.time is not None:
             cut = dt.datetime.fromtimestamp(self.onset.time, dt.UTC)
             f = f.filter(pl.col("timestamp") < cut)
-        value = float(f["value"].median()) if f.height else float("nan")
-        start, end = (f["timestamp"].min(), f["timestamp"].max()) if f.height else (None, None)
+        median = f["value"].median()  # None when there are no points
+        value = float(median) if isinstance(median, int | float) else float("nan")
+        start, end = as_datetime(f["timestamp"].min()), as_datetime(f["timestamp"].max())
         return plan.SliBaseline(
             name=self.sli_name,
             value=value,
@@ -304,8 +312,8 @@ class TriageResult:
                 "step_s": self.step_s,
                 "window_s": self.window_s,
                 "points": self.sli.height,
-                "start": _iso(self.sli["timestamp"].min()),
-                "end": _iso(self.sli["timestamp"].max()),
+                "start": _iso(as_datetime(self.sli["timestamp"].min())),
+                "end": _iso(as_datetime(self.sli["timestamp"].max())),
             },
             "baseline": {
                 "method": self.baseline_method,

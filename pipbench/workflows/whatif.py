@@ -56,7 +56,8 @@ from pipbench.sim import (
 )
 from pipbench.sim.analytic import cold_start_fraction, ttl_hit_ratio, ttl_stale_given_hit
 from pipbench.sim.hpa import DEFAULT_BEHAVIOR
-from pipbench.workflows._select import interval_counts, load_dataset, parse_time
+from pipbench.workflows._inputs import need_dataset, need_time
+from pipbench.workflows._select import interval_counts
 
 __all__ = [
     "CacheResult",
@@ -393,9 +394,11 @@ def capacity_whatif(
     -------
     CapacityResult
     """
-    ds = load_dataset(dataset)
+    wf = "capacity_whatif"
+    ds = need_dataset(dataset, workflow=wf)
     sc = _scenario(scenario, "service")
-    t0, t1 = parse_time(start, "start"), parse_time(end, "end")
+    t0 = need_time(start, parameter="start", workflow=wf)
+    t1 = need_time(end, parameter="end", workflow=wf)
     if t1 <= t0:
         msg = f"the window is empty: end={t1.isoformat()} is not after start={t0.isoformat()}"
         raise ConfigError(msg)
@@ -410,9 +413,9 @@ def capacity_whatif(
     if any(not 0 < t <= 100 for t in targets):
         msg = f"target_utilization={list(targets)}; expected percents in (0, 100]"
         raise ConfigError(msg)
-    for name, v in (("load_scale", load_scale), ("speedup", speedup)):
-        if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
-            msg = f"{name}={v!r}; expected a positive number"
+    for name, num in (("load_scale", load_scale), ("speedup", speedup)):
+        if not (isinstance(num, int | float) and math.isfinite(num) and num > 0):
+            msg = f"{name}={num!r}; expected a positive number"
             raise ConfigError(msg)
     _positive_int("replications", replications)
     if not 0 <= warmup < 1:
@@ -711,7 +714,8 @@ def cache_ttl_tradeoff(
     p = sc.resolved
     pop = model.popularity  # type: ignore[union-attr]
     rate = float(workload.mean_rate)
-    th_hit, th_stale = [], []
+    th_hit: list[float | None] = []
+    th_stale: list[float | None] = []
     for pt in points:
         if pt["capacity"] is None:
             th_hit.append(ttl_hit_ratio(pop, rate, ttl=pt["ttl"], mode=p["ttl_mode"]))
