@@ -21,6 +21,8 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check pipbench tests
+	$(BIN)/ruff format --check pipbench tests
+	$(BIN)/mypy pipbench
 	$(BIN)/python -m pytest -q -n 2
 
 lint: $(STAMP)
