@@ -43,7 +43,7 @@ METRIC_NAMES = ("metric", "metric_name", "__name__", "name", "_field")
 _PARQUET_MAGIC = b"PAR1"
 #: Files larger than this are read in chunks (bounded memory); duplicates are found per chunk.
 STREAM_BYTES = 256 << 20
-CHUNK_ROWS = 2_000_000
+CHUNK_ROWS = 500_000
 
 
 def _pick(columns: list[str], candidates: tuple[str, ...]) -> str | None:
