@@ -152,6 +152,9 @@ def histogram_quantile_details(
             merged[-1][1] += c
         else:
             merged.append([u, c])
+    # -Inf and +Inf counts merged under one bound make NaN: no count to interpolate.
+    if any(math.isnan(c) for _, c in merged):
+        return QuantileResult(math.nan, REASONS[_NAN_COUNT])
     # ensureMonotonicAndIgnoreSmallDeltas
     forced = fixed = False
     prev = merged[0][1]
@@ -390,8 +393,9 @@ def _kernel_shared(
         cols = []
         for s0, e0 in zip(starts, ends, strict=True):
             acc = c[:, s0].copy()
-            for j in range(s0 + 1, e0):
-                acc += c[:, j]
+            with np.errstate(invalid="ignore"):  # -Inf + Inf is NaN, handled below
+                for j in range(s0 + 1, e0):
+                    acc += c[:, j]
             cols.append(acc)
         c = np.stack(cols, axis=1)
         les = les[starts]
@@ -402,6 +406,9 @@ def _kernel_shared(
     if les[-1] != np.inf:
         reason[~nan_count] = _NO_INF
         return out, reason, forced, fixed
+    if not finite:  # -Inf and +Inf merged under one bound make NaN, as in the scalar version
+        nan_count = nan_count | np.isnan(c).any(axis=1)
+        reason[nan_count] = _NAN_COUNT
     if m > 1:
         a, bb = c[:, :-1], c[:, 1:]
         with np.errstate(invalid="ignore", over="ignore"):
