@@ -50,7 +50,10 @@ class _DropUnknownParameter(logging.Filter):
     warns they are unknown; pipbench has already checked them, so drop the warning."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("Passed unknown parameter")
+        message = record.getMessage()
+        # Both are papermill's notes on parameters pipbench has already checked itself
+        # ("Unable to parse line" is its parser meeting a string default with "=" inside).
+        return not message.startswith(("Passed unknown parameter", "Unable to parse line"))
 
 
 def notebooks_dir() -> Path:
@@ -230,6 +233,11 @@ def _kernel_manager_class(extra_env: dict[str, str]) -> type:
     from jupyter_client.manager import AsyncKernelManager
 
     class PipbenchKernelManager(AsyncKernelManager):
+        def __init__(self, **kw: Any) -> None:
+            # Local IPC sockets: nothing listens on TCP, and the kernel has no reason to warn.
+            kw.setdefault("transport", "ipc")
+            super().__init__(**kw)
+
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
             env = dict(kw.pop("env", None) or os.environ)
             env.update(extra_env)
@@ -353,9 +361,10 @@ def run_notebook(
     t0 = time.perf_counter()
     started = time.time() - 1.0  # files older than this are from earlier runs
     failure: NotebookError | None = None
-    pm_log = logging.getLogger("papermill")
+    loggers = [logging.getLogger("papermill"), logging.getLogger("papermill.translators")]
     quiet = _DropUnknownParameter()
-    pm_log.addFilter(quiet)
+    for log in loggers:
+        log.addFilter(quiet)
     try:
         papermill.execute_notebook(
             str(src),
@@ -381,7 +390,8 @@ def run_notebook(
         )
         failure.__cause__ = err
     finally:
-        pm_log.removeFilter(quiet)
+        for log in loggers:
+            log.removeFilter(quiet)
     seconds = time.perf_counter() - t0
     if report is not None and executed.exists():
         export_html(executed, report, hide_code=hide_code)
