@@ -98,7 +98,7 @@ def test_large_csv_streams_in_chunks_with_the_same_result(
     f.write_text("\n".join(lines) + "\n")
     (whole,) = ing.ingest(f, tmp_path / "whole")
     monkeypatch.setattr(csv_long, "STREAM_BYTES", 100)
-    monkeypatch.setattr(csv_long, "CHUNK_ROWS", 128)
+    monkeypatch.setattr(csv_long, "CHUNK_BYTES", 2048)
     (streamed,) = ing.ingest(f, tmp_dataset)
     assert (streamed.samples, streamed.series, streamed.t_min, streamed.t_max) == (
         whole.samples,

@@ -41,9 +41,9 @@ VALUE_NAMES = ("value", "val", "_value", "y")
 METRIC_NAMES = ("metric", "metric_name", "__name__", "name", "_field")
 
 _PARQUET_MAGIC = b"PAR1"
-#: Files larger than this are read in chunks (bounded memory); duplicates are found per chunk.
+#: Files larger than this are read in blocks (bounded memory); duplicates are found per block.
 STREAM_BYTES = 256 << 20
-CHUNK_ROWS = 500_000
+CHUNK_BYTES = 32 << 20
 
 
 def _pick(columns: list[str], candidates: tuple[str, ...]) -> str | None:
@@ -172,25 +172,47 @@ class LongTableReader:
     def _csv_stream(
         self, path: Path, delim: str, value_col: str | None, mapping: Mapping[str, str] | None
     ) -> ReadResult:
-        """Large files: read in chunks of rows, each finalised and written as it comes."""
+        """Large files: blocks of whole lines (CHUNK_BYTES each) parsed and written one by one.
+
+        Each block is read only when the previous one has been written, so memory stays at a
+        few blocks whatever the file's size. (Quoted cells spanning lines are not expected in
+        metric tables; a block boundary inside one is reported as malformed CSV.)
+        """
         result = ReadResult()
 
         def chunks() -> Iterator[pl.DataFrame]:
             line = 2
-            lazy = pl.scan_csv(
-                path, separator=delim, infer_schema=False, encoding="utf8-lossy", null_values=[""]
-            )
-            try:
-                for batch in lazy.collect_batches(chunk_size=CHUNK_ROWS):
+            with open(path, "rb") as fh:
+                header = fh.readline()
+                while block := fh.read(CHUNK_BYTES):
+                    block += fh.readline()  # finish the block's last line
+                    try:
+                        batch = pl.read_csv(
+                            io.BytesIO(header + block),
+                            separator=delim,
+                            infer_schema=False,
+                            encoding="utf8-lossy",
+                            null_values=[""],
+                            schema_overrides={value_col: pl.Float64} if value_col else None,
+                        )
+                    except pl.exceptions.ComputeError:
+                        try:  # a value that is no number: read it as text and count it
+                            batch = pl.read_csv(
+                                io.BytesIO(header + block),
+                                separator=delim,
+                                infer_schema=False,
+                                encoding="utf8-lossy",
+                                null_values=[""],
+                            )
+                        except pl.exceptions.ComputeError as err:
+                            msg = f"malformed CSV: {str(err).splitlines()[0]}"
+                            raise InputError(msg, file=path, line=line) from None
                     batch = batch.rename({c: c.lstrip("\ufeff").strip() for c in batch.columns})
                     part = self._from_frame(batch, path, mapping, first_line=line)
                     result.skipped.extend(part.skipped)
-                    line += batch.height
+                    line += block.count(b"\n")
                     if part.samples is not None:
                         yield part.samples  # type: ignore[misc]
-            except pl.exceptions.ComputeError as err:
-                msg = f"malformed CSV: {str(err).splitlines()[0]}"
-                raise InputError(msg, file=path, line=line) from None
 
         result.samples = chunks()
         return result
@@ -212,11 +234,12 @@ class LongTableReader:
         ts = parse_timestamps(frame[tcol], file=path, field=tcol, first_line=first_line)
         raw_v = frame[vcol]
         if raw_v.dtype == pl.String:
-            text = raw_v.str.strip_chars()
-            value = text.str.replace(r"^(?i)\+?inf(inity)?$", "inf").str.replace(
-                r"^(?i)-inf(inity)?$", "-inf"
-            )
-            value = value.cast(pl.Float64, strict=False)
+            # polars reads NaN, inf, +Inf, -Infinity itself; padded cells get a second try
+            value = raw_v.cast(pl.Float64, strict=False)
+            text = raw_v
+            if value.null_count() > raw_v.null_count():
+                text = raw_v.str.strip_chars()
+                value = text.cast(pl.Float64, strict=False)
             bad = value.is_null() & text.is_not_null() & (text != "")
             if bad.any():
                 i = int(bad.arg_true()[0])

@@ -135,6 +135,17 @@ def parse_timestamps(
         )
     if dtype != pl.String:
         values = values.cast(pl.String)
+    if unit == "auto":
+        fast = _fast_iso(values)  # the common case: one ISO format for the whole column
+        if fast is not None:
+            return _check_years(
+                fast.alias(field),
+                values,
+                file=file,
+                field=field,
+                first_line=first_line,
+                lines=lines,
+            )
     text = values.str.strip_chars()
     numeric = text.cast(pl.Float64, strict=False)
     is_num = numeric.is_not_null()
@@ -178,20 +189,9 @@ def parse_timestamps(
         ]
         combined = pl.select(pl.coalesce([pl.lit(s) for s in parsed])).to_series()
         out = pl.select(pl.coalesce([pl.lit(out), pl.lit(combined)])).to_series()
-    out = out.alias(field)
-    year = out.dt.year()
-    outside = ((year < 1) | (year > 9999)).fill_null(False)
-    if outside.any():
-        i = int(outside.arg_true()[0])
-        line = (
-            int(lines[i])
-            if lines is not None
-            else (first_line + i if first_line is not None else None)
-        )
-        msg = f"timestamp {values[i]!r} is outside the representable range"
-        raise InputError(
-            msg, file=file, line=line, field=field, expected="a date between years 1 and 9999"
-        )
+    out = _check_years(
+        out.alias(field), values, file=file, field=field, first_line=first_line, lines=lines
+    )
     failed = out.is_null() & text.is_not_null() & (text != "")
     if strict and failed.any():
         i = int(failed.arg_true()[0])
@@ -234,6 +234,32 @@ _FAST_FORMATS = (
     ),
     (re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"), "%Y-%m-%d %H:%M:%S", True),
 )
+
+
+def _check_years(
+    out: pl.Series,
+    values: pl.Series,
+    *,
+    file: str | Path | None,
+    field: str,
+    first_line: int | None,
+    lines: np.ndarray | None,
+) -> pl.Series:
+    """Parsed times outside years 1–9999 are an error naming the line (Python cannot hold them)."""
+    year = out.dt.year()
+    outside = ((year < 1) | (year > 9999)).fill_null(False)
+    if outside.any():
+        i = int(outside.arg_true()[0])
+        line = (
+            int(lines[i])
+            if lines is not None
+            else (first_line + i if first_line is not None else None)
+        )
+        msg = f"timestamp {values[i]!r} is outside the representable range"
+        raise InputError(
+            msg, file=file, line=line, field=field, expected="a date between years 1 and 9999"
+        )
+    return out
 
 
 def _fast_iso(text: pl.Series) -> pl.Series | None:
