@@ -144,11 +144,14 @@ def run(quick: bool) -> list[Result]:
     return results
 
 
+# VmHWM, not ru_maxrss: after fork+exec ru_maxrss still counts the parent's pages at fork.
 _RSS_SCRIPT = """
-import resource, sys
+import re, sys
+from pathlib import Path
 from pipbench.ingest import ingest
 (r,) = ingest(sys.argv[1], sys.argv[2])
-print(r.samples, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+hwm = re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1)
+print(r.samples, hwm)
 """
 
 
