@@ -36,7 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks --allow-root
+	$(BIN)/jupyter lab --notebook-dir=notebooks --allow-root --no-browser
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache .mypy_cache
