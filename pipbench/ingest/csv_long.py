@@ -183,31 +183,30 @@ class LongTableReader:
         def chunks() -> Iterator[pl.DataFrame]:
             line = 2
             with open(path, "rb") as fh:
-                header = fh.readline()
+                header = fh.readline().decode("utf-8-sig", errors="replace")
+                names = [c.strip() for c in next(csv.reader([header], delimiter=delim))]
                 while block := fh.read(CHUNK_BYTES):
                     block += fh.readline()  # finish the block's last line
+                    options: dict[str, Any] = {
+                        "separator": delim,
+                        "has_header": False,
+                        "new_columns": names,
+                        "infer_schema": False,
+                        "encoding": "utf8-lossy",
+                        "null_values": [""],
+                    }
                     try:
                         batch = pl.read_csv(
-                            io.BytesIO(header + block),
-                            separator=delim,
-                            infer_schema=False,
-                            encoding="utf8-lossy",
-                            null_values=[""],
+                            io.BytesIO(block),
                             schema_overrides={value_col: pl.Float64} if value_col else None,
+                            **options,
                         )
                     except pl.exceptions.ComputeError:
                         try:  # a value that is no number: read it as text and count it
-                            batch = pl.read_csv(
-                                io.BytesIO(header + block),
-                                separator=delim,
-                                infer_schema=False,
-                                encoding="utf8-lossy",
-                                null_values=[""],
-                            )
+                            batch = pl.read_csv(io.BytesIO(block), **options)
                         except pl.exceptions.ComputeError as err:
                             msg = f"malformed CSV: {str(err).splitlines()[0]}"
                             raise InputError(msg, file=path, line=line) from None
-                    batch = batch.rename({c: c.lstrip("\ufeff").strip() for c in batch.columns})
                     part = self._from_frame(batch, path, mapping, first_line=line)
                     result.skipped.extend(part.skipped)
                     line += block.count(b"\n")

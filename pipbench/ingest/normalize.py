@@ -37,6 +37,7 @@ __all__ = [
     "first_distinct",
     "format_bound",
     "parse_timestamps",
+    "run_starts",
     "sanitize_label",
 ]
 
@@ -369,21 +370,31 @@ def finalize_samples(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Skip]]:
     return frame, skipped
 
 
+def run_starts(series: list[str]) -> pl.Expr:
+    """True where a row's series differs from the previous row's (exact comparisons, no hash)."""
+    change = pl.lit(False)
+    for c in series:
+        change = change | pl.col(c).ne_missing(pl.col(c).shift(1))
+    return change | (pl.int_range(pl.len()) == 0)
+
+
 def _grouped_and_ordered(frame: pl.DataFrame, series: list[str]) -> bool:
     """Whether each series already forms one run with non-decreasing times (exports usually do).
 
-    Then duplicates are adjacent without a sort. A hash collision can only make this
-    answer False (more runs than distinct hashes), never wrongly True.
+    Then duplicates are adjacent without a sort. Runs are found by comparing each row with
+    the one before; only the first row of each run is then checked for repeats, so the
+    check costs a few column comparisons, not a hash of every row.
     """
     if frame.height < 2:
         return True
-    h = pl.struct(series).hash(seed=7)
-    new_run = h.ne(h.shift(1)).fill_null(True)
-    in_order = new_run | pl.col("timestamp").ge(pl.col("timestamp").shift(1)).fill_null(True)
-    runs, distinct, ordered = frame.select(
-        new_run.sum().alias("runs"), h.n_unique().alias("distinct"), in_order.all().alias("ordered")
-    ).row(0)
-    return bool(ordered) and runs == distinct
+    starts = frame.select(
+        run_starts(series).alias("_start"),
+        pl.col("timestamp").ge(pl.col("timestamp").shift(1)).fill_null(True).alias("_up"),
+    )
+    if not bool((starts["_start"] | starts["_up"]).all()):
+        return False
+    heads = frame.select(series).filter(starts["_start"])
+    return heads.height == heads.n_unique()
 
 
 def finalize_events(frame: pl.DataFrame, table: str = "events") -> tuple[pl.DataFrame, list[Skip]]:

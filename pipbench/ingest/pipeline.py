@@ -28,7 +28,12 @@ import polars as pl
 
 from pipbench.dataset import Dataset, open_dataset
 from pipbench.errors import InputError, UnknownFormatError
-from pipbench.ingest.normalize import finalize_events, finalize_samples, parse_timestamps
+from pipbench.ingest.normalize import (
+    finalize_events,
+    finalize_samples,
+    parse_timestamps,
+    run_starts,
+)
 from pipbench.ingest.registry import ReadContext, Reader, ReadResult, Skip, get_reader, readers
 
 __all__ = ["IngestReport", "expand_inputs", "ingest", "ingest_each", "ingest_file", "sniff_format"]
@@ -119,10 +124,10 @@ class _Tally:
         self.lo = a if self.lo is None or (a is not None and a < self.lo) else self.lo
         self.hi = b if self.hi is None or (b is not None and b > self.hi) else self.hi
         if series:
+            # Finalised samples are grouped by series: hash only each run's first row.
             labels = [c for c in frame.columns if c not in ("timestamp", "value", "source")]
-            self.series.update(
-                frame.select(pl.struct(labels).hash(seed=11).unique()).to_series().to_list()
-            )
+            heads = frame.select(labels).filter(frame.select(run_starts(labels)).to_series())
+            self.series.update(heads.select(pl.struct(labels).hash(seed=11)).to_series().to_list())
 
     def skip(self, items: list[Skip]) -> None:
         # Merge counts of the same reason across chunks.
