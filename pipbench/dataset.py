@@ -39,6 +39,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -221,6 +222,10 @@ class Dataset:
         staging = self.path / ".staging" / f"{safe}-{uuid.uuid4().hex[:8]}"
         counts: dict[Table, int] = {}
         staged: dict[Table, list[Path]] = {}
+        # One writer thread: chunk n is compressed and written while chunk n+1 is being
+        # produced (polars releases the GIL); at most one write waits, so memory stays bounded.
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipbench-write")
+        pending: Future[None] | None = None
         try:
             staging.mkdir(parents=True, exist_ok=True)
             for table in TABLES:
@@ -232,9 +237,16 @@ class Dataset:
                         continue
                     conformed = conform(frame, table, source=source)
                     out = staging / f"{table}-{i:05d}.parquet"
-                    conformed.write_parquet(out, compression="zstd", statistics=True)
+                    if pending is not None:
+                        pending.result()
+                    pending = writer.submit(
+                        conformed.write_parquet, out, compression="zstd", statistics=True
+                    )
                     staged.setdefault(table, []).append(out)
                     counts[table] += conformed.height
+            if pending is not None:
+                pending.result()
+                pending = None
             with self._locked():
                 manifest = self._read_manifest()
                 for table in TABLES:
@@ -254,6 +266,7 @@ class Dataset:
                 self._write_manifest(manifest)
                 self._collect_garbage(manifest)
         finally:
+            writer.shutdown(wait=True)  # a failed chunk: let a write in flight finish first
             # The (hidden) .staging folder itself stays: removing it could race another writer.
             shutil.rmtree(staging, ignore_errors=True)
         return counts
