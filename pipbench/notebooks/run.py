@@ -233,11 +233,6 @@ def _kernel_manager_class(extra_env: dict[str, str]) -> type:
     from jupyter_client.manager import AsyncKernelManager
 
     class PipbenchKernelManager(AsyncKernelManager):
-        def __init__(self, **kw: Any) -> None:
-            # Local IPC sockets: nothing listens on TCP, and the kernel has no reason to warn.
-            kw.setdefault("transport", "ipc")
-            super().__init__(**kw)
-
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
             env = dict(kw.pop("env", None) or os.environ)
             env.update(extra_env)
