@@ -85,6 +85,24 @@ def _header(head: bytes) -> list[str] | None:
     return [c.strip().strip('"') for c in next(csv.reader(io.StringIO(first), delimiter=delim))]
 
 
+def _read_table(source: Path | io.BytesIO, value_col: str | None, **options: Any) -> pl.DataFrame:
+    """Read a CSV as text, the value column as floats when every cell is one.
+
+    polars reads NaN, inf, +Inf and -Infinity itself; a cell that is no number makes the
+    whole column text, so that the caller can count and skip it with its line.
+    """
+    common: dict[str, Any] = {"infer_schema": False, "encoding": "utf8-lossy", "null_values": [""]}
+    if value_col:
+        try:
+            return pl.read_csv(
+                source, schema_overrides={value_col: pl.Float64}, **common, **options
+            )
+        except pl.exceptions.ComputeError:
+            if isinstance(source, io.BytesIO):
+                source.seek(0)
+    return pl.read_csv(source, **common, **options)
+
+
 @register_reader
 class LongTableReader:
     """Long metric tables in CSV or Parquet."""
@@ -141,24 +159,7 @@ class LongTableReader:
         if path.stat().st_size > STREAM_BYTES:
             return self._csv_stream(path, delim, found_v, mapping)
         try:
-            try:
-                # Fast path: values as floats (polars reads NaN, inf, +Inf, -inf), the rest as text.
-                frame = pl.read_csv(
-                    path,
-                    separator=delim,
-                    infer_schema=False,
-                    encoding="utf8-lossy",
-                    null_values=[""],
-                    schema_overrides={found_v: pl.Float64},
-                )
-            except pl.exceptions.ComputeError:
-                frame = pl.read_csv(
-                    path,
-                    separator=delim,
-                    infer_schema=False,
-                    encoding="utf8-lossy",
-                    null_values=[""],
-                )
+            frame = _read_table(path, found_v, separator=delim)
         except pl.exceptions.ComputeError as err:
             m = re.search(r"line (\d+)|row (\d+)", str(err))
             line = int(next(g for g in m.groups() if g)) + 1 if m else None
@@ -187,26 +188,17 @@ class LongTableReader:
                 names = [c.strip() for c in next(csv.reader([header], delimiter=delim))]
                 while block := fh.read(CHUNK_BYTES):
                     block += fh.readline()  # finish the block's last line
-                    options: dict[str, Any] = {
-                        "separator": delim,
-                        "has_header": False,
-                        "new_columns": names,
-                        "infer_schema": False,
-                        "encoding": "utf8-lossy",
-                        "null_values": [""],
-                    }
                     try:
-                        batch = pl.read_csv(
+                        batch = _read_table(
                             io.BytesIO(block),
-                            schema_overrides={value_col: pl.Float64} if value_col else None,
-                            **options,
+                            value_col,
+                            separator=delim,
+                            has_header=False,
+                            new_columns=names,
                         )
-                    except pl.exceptions.ComputeError:
-                        try:  # a value that is no number: read it as text and count it
-                            batch = pl.read_csv(io.BytesIO(block), **options)
-                        except pl.exceptions.ComputeError as err:
-                            msg = f"malformed CSV: {str(err).splitlines()[0]}"
-                            raise InputError(msg, file=path, line=line) from None
+                    except pl.exceptions.ComputeError as err:
+                        msg = f"malformed CSV: {str(err).splitlines()[0]}"
+                        raise InputError(msg, file=path, line=line) from None
                     part = self._from_frame(batch, path, mapping, first_line=line)
                     result.skipped.extend(part.skipped)
                     line += block.count(b"\n")

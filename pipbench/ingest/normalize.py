@@ -346,9 +346,9 @@ def finalize_samples(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Skip]]:
     series = ["metric", *_label_columns(frame, "samples")]
     if not _grouped_and_ordered(frame, series):
         frame = frame.sort([*series, "timestamp"], nulls_last=True, maintain_order=True)
-    same_key = pl.col("timestamp").eq(pl.col("timestamp").shift(1)).fill_null(False)
-    for c in series:
-        same_key = same_key & pl.col(c).eq_missing(pl.col(c).shift(1))
+    same_key = ~run_starts(series) & pl.col("timestamp").eq(pl.col("timestamp").shift(1)).fill_null(
+        False
+    )
     first_value = pl.when(~pl.col("_same")).then(pl.col("value")).forward_fill()
     flags = frame.select(same_key.alias("_same"), pl.col("value")).select(
         pl.col("_same"),
